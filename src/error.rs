@@ -1,0 +1,143 @@
+//! The one internal error type, mapped to paho's result codes in one place (`code`).
+
+use crate::proto::ProtoError;
+use std::fmt;
+use std::io;
+
+/// paho result codes (API.md "Constants"); the numeric values are fixed.
+pub mod code {
+    pub const AGAIN: i32 = -1;
+    pub const SUCCESS: i32 = 0;
+    pub const NOMEM: i32 = 1;
+    pub const PROTOCOL: i32 = 2;
+    pub const INVAL: i32 = 3;
+    pub const NO_CONN: i32 = 4;
+    pub const CONN_REFUSED: i32 = 5;
+    pub const NOT_FOUND: i32 = 6;
+    pub const CONN_LOST: i32 = 7;
+    pub const TLS: i32 = 8;
+    pub const PAYLOAD_SIZE: i32 = 9;
+    pub const NOT_SUPPORTED: i32 = 10;
+    pub const AUTH: i32 = 11;
+    pub const ACL_DENIED: i32 = 12;
+    pub const UNKNOWN: i32 = 13;
+    pub const ERRNO: i32 = 14;
+    pub const QUEUE_SIZE: i32 = 15;
+    pub const KEEPALIVE: i32 = 16;
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// Would block / timed out waiting (MQTTC_ERR_AGAIN).
+    Again,
+    NoMem,
+    /// The peer broke the protocol (malformed or unexpected packet).
+    Protocol(ProtoError),
+    /// An unexpected packet that is well-formed but not allowed here.
+    UnexpectedPacket(&'static str),
+    Inval,
+    NoConn,
+    ConnRefused,
+    NotFound,
+    ConnLost,
+    Tls(String),
+    PayloadSize,
+    NotSupported,
+    Auth,
+    AclDenied,
+    Unknown,
+    /// An operating-system error; `errno` is set from it at the C boundary.
+    Io(io::Error),
+    QueueSize,
+    /// No PINGRESP (or CONNACK) within the keepalive period.
+    Keepalive,
+}
+
+impl Error {
+    /// The paho result code for this error.
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::Again => code::AGAIN,
+            Error::NoMem => code::NOMEM,
+            Error::Protocol(_) | Error::UnexpectedPacket(_) => code::PROTOCOL,
+            Error::Inval => code::INVAL,
+            Error::NoConn => code::NO_CONN,
+            Error::ConnRefused => code::CONN_REFUSED,
+            Error::NotFound => code::NOT_FOUND,
+            Error::ConnLost => code::CONN_LOST,
+            Error::Tls(_) => code::TLS,
+            Error::PayloadSize => code::PAYLOAD_SIZE,
+            Error::NotSupported => code::NOT_SUPPORTED,
+            Error::Auth => code::AUTH,
+            Error::AclDenied => code::ACL_DENIED,
+            Error::Unknown => code::UNKNOWN,
+            Error::Io(_) => code::ERRNO,
+            Error::QueueSize => code::QUEUE_SIZE,
+            Error::Keepalive => code::KEEPALIVE,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Protocol(e) => write!(f, "protocol error: {e}"),
+            Error::UnexpectedPacket(what) => write!(f, "protocol error: unexpected {what}"),
+            Error::Tls(why) => write!(f, "TLS error: {why}"),
+            Error::Io(e) => write!(f, "{e}"),
+            other => f.write_str(error_string(other.code())),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ProtoError> for Error {
+    fn from(e: ProtoError) -> Self {
+        Error::Protocol(e)
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+/// Static description of a result code (`mqttc_error_string`).
+pub fn error_string(rc: i32) -> &'static str {
+    match rc {
+        code::AGAIN => "Operation would block or timed out.",
+        code::SUCCESS => "No error.",
+        code::NOMEM => "Out of memory.",
+        code::PROTOCOL => "A network protocol error occurred when communicating with the broker.",
+        code::INVAL => "Invalid function arguments provided.",
+        code::NO_CONN => "The client is not currently connected.",
+        code::CONN_REFUSED => "The connection was refused.",
+        code::NOT_FOUND => "Message not found (internal error).",
+        code::CONN_LOST => "The connection was lost.",
+        code::TLS => "A TLS error occurred.",
+        code::PAYLOAD_SIZE => "Payload too large.",
+        code::NOT_SUPPORTED => "This feature is not supported.",
+        code::AUTH => "Authorisation failed.",
+        code::ACL_DENIED => "Access denied by ACL.",
+        code::UNKNOWN => "Unknown error.",
+        code::ERRNO => "Error defined by errno.",
+        code::QUEUE_SIZE => "Message queue full.",
+        code::KEEPALIVE => "Keepalive timeout: no response from the broker.",
+        _ => "Unknown error.",
+    }
+}
+
+/// Static description of a CONNACK return code (`mqttc_connack_string`), paho's wording.
+pub fn connack_string(rc: i32) -> &'static str {
+    match rc {
+        0 => "Connection Accepted.",
+        1 => "Connection Refused: unacceptable protocol version.",
+        2 => "Connection Refused: identifier rejected.",
+        3 => "Connection Refused: broker unavailable.",
+        4 => "Connection Refused: bad user name or password.",
+        5 => "Connection Refused: not authorised.",
+        _ => "Connection Refused: unknown reason.",
+    }
+}
