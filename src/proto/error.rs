@@ -25,7 +25,8 @@ pub enum ProtoError {
     TrailingBytes,
     /// CONNECT protocol name/level pair not "MQTT"/4 or "MQIsdp"/3.
     InvalidProtocol,
-    /// CONNECT flags or CONNACK acknowledge flags with reserved bits set or contradicting.
+    /// Flags with reserved bits set or contradicting each other: CONNECT flags, CONNACK
+    /// acknowledge flags, SUBSCRIBE options, or DUP on a QoS 0 PUBLISH (MQTT-3.3.1-2).
     InvalidFlags,
     /// A topic name or filter that is not valid where it appears.
     InvalidTopic,
@@ -33,7 +34,7 @@ pub enum ProtoError {
     EmptyPayload,
     /// SUBACK return code other than 0, 1, 2 or 0x80.
     InvalidReturnCode(u8),
-    /// A string longer than 65535 bytes on encode.
+    /// A string or binary field longer than 65535 bytes on encode.
     StringTooLong,
     /// A packet whose remaining length would exceed 268435455 bytes on encode.
     PayloadTooLarge,

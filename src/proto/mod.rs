@@ -13,8 +13,11 @@ mod error;
 mod publish;
 mod suback;
 mod subscribe;
-mod unsubscribe;
 pub mod topic;
+mod unsubscribe;
+
+#[cfg(test)]
+mod tests;
 
 pub use codec::{decode, encode, peek_fixed_header, remaining_length_len, FixedHeader};
 pub use error::ProtoError;

@@ -1,0 +1,97 @@
+//! PUBLISH (MQTT-3.3), the hot path in both directions.
+
+use super::codec::{begin_packet, check_remaining, Reader, MAX_FIELD_LEN, PUBLISH};
+use super::{ProtoError, Publish, QoS};
+
+const DUP: u8 = 0b1000;
+const RETAIN: u8 = 0b0001;
+
+/// Judges the fixed-header flags of a PUBLISH.
+pub(super) fn check_flags(flags: u8) -> Result<(), ProtoError> {
+    match (flags >> 1) & 0b11 {
+        // MQTT-3.3.1-4: both QoS bits set is malformed.
+        3 => Err(ProtoError::InvalidQoS),
+        // MQTT-3.3.1-2: DUP must be 0 for QoS 0.
+        0 if flags & DUP != 0 => Err(ProtoError::InvalidFlags),
+        _ => Ok(()),
+    }
+}
+
+/// Reads the body of a PUBLISH whose first byte passed [`check_flags`].
+pub(super) fn read(byte1: u8, body: &[u8]) -> Result<Publish, ProtoError> {
+    let qos = QoS::from_u8((byte1 >> 1) & 0b11).ok_or(ProtoError::InvalidQoS)?;
+    let mut r = Reader::new(body);
+    let topic = r.utf8()?;
+    // MQTT-4.7.3-1: a topic name is at least one character long.
+    if topic.is_empty() {
+        return Err(ProtoError::InvalidTopic);
+    }
+    // One pass for both rules: MQTT-1.5.3-2 (no U+0000) and MQTT-3.3.2-2 (no wildcard
+    // in a topic name).
+    for &b in topic.as_bytes() {
+        match b {
+            0 => return Err(ProtoError::NulInString),
+            b'+' | b'#' => return Err(ProtoError::InvalidTopic),
+            _ => {}
+        }
+    }
+    // MQTT-2.3.1-5: only QoS 1 and 2 carry a packet identifier.
+    let pkid = if qos == QoS::AtMostOnce { 0 } else { r.pkid()? };
+    // MQTT-3.3.3: the payload is the rest of the packet and may be empty.
+    let payload = r.rest().to_vec();
+    Ok(Publish {
+        dup: byte1 & DUP != 0,
+        qos,
+        retain: byte1 & RETAIN != 0,
+        topic: topic.to_owned(),
+        pkid,
+        payload,
+    })
+}
+
+fn remaining_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
+    let pkid_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
+    (2 + pkid_len + topic_len).saturating_add(payload_len)
+}
+
+/// Bytes a PUBLISH with these sizes takes on the wire, fixed header included.
+pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
+    let remaining = remaining_len(topic_len, payload_len, qos);
+    (1 + super::remaining_length_len(remaining)).saturating_add(remaining)
+}
+
+/// Appends a PUBLISH built from its parts, reserving its exact size once.
+///
+/// Fields are written as given: the session validates the topic, and passes a non-zero
+/// `pkid` with QoS 1/2 and no `dup` with QoS 0. `pkid` is not written for QoS 0. On
+/// error `out` is left unchanged.
+pub fn encode_publish(
+    out: &mut Vec<u8>,
+    topic: &str,
+    payload: &[u8],
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    pkid: u16,
+) -> Result<(), ProtoError> {
+    if topic.len() > MAX_FIELD_LEN {
+        return Err(ProtoError::StringTooLong);
+    }
+    let len = check_remaining(remaining_len(topic.len(), payload.len(), qos))?;
+    let byte1 = PUBLISH << 4
+        | if dup { DUP } else { 0 }
+        | (qos as u8) << 1
+        | if retain { RETAIN } else { 0 };
+    begin_packet(out, byte1, len);
+    out.extend_from_slice(&(topic.len() as u16).to_be_bytes());
+    out.extend_from_slice(topic.as_bytes());
+    if qos != QoS::AtMostOnce {
+        out.extend_from_slice(&pkid.to_be_bytes());
+    }
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+pub(super) fn write(p: &Publish, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+    encode_publish(out, &p.topic, &p.payload, p.qos, p.retain, p.dup, p.pkid)
+}
