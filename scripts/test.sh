@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Runs every test of mqttc:
+#   - the Rust unit and integration tests (cargo test --release),
+#   - the C tests, the header checks and the examples (CMake + ctest),
+#   - the same C tests under valgrind memcheck (skipped with --quick),
+#   - a build of a user's project against `cmake --install` and pkg-config.
+# The tests that need a broker get a private mosquitto (scripts/broker.sh),
+# stopped on exit. Missing packages are installed with apt-get when run as
+# root (mosquitto mosquitto-clients cmake pkg-config valgrind, build-essential
+# when there is no C compiler); otherwise the command to run is printed.
+#
+#   scripts/test.sh [--quick]
+#
+# Environment: CARGO (cargo program), MQTTC_JOBS (parallel jobs; default nproc).
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 [--quick]   (--quick: no valgrind run)" >&2
+    exit 2
+}
+
+QUICK=0
+for arg in "$@"; do
+    case $arg in
+    --quick) QUICK=1 ;;
+    -h | --help) usage ;;
+    *) usage ;;
+    esac
+done
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
+
+FAILED=()
+INSTALL_DIR=
+
+fail() {
+    FAILED+=("$1")
+    printf '\n!!! FAILED: %s\n' "$1" >&2
+}
+
+cleanup() {
+    local status=$?
+    if ((status != 0)) || ((${#FAILED[@]} > 0)); then
+        stop_broker show-log
+    else
+        stop_broker
+    fi
+    if [[ -n $INSTALL_DIR ]]; then
+        rm -rf "$INSTALL_DIR"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ((QUICK)); then
+    ensure_packages no-valgrind
+else
+    ensure_packages valgrind
+fi
+JOBS=$(jobs_count)
+
+log "cargo build --release"
+"$CARGO" build --release
+
+log "checking that the build left the committed header unchanged"
+if have git && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    if ! git ls-files --error-unmatch include/mqttc.h >/dev/null 2>&1; then
+        fail "include/mqttc.h is not committed (commit the header that build.rs generates)"
+    elif ! git diff --exit-code -- include/mqttc.h; then
+        fail "the build changed include/mqttc.h: commit the regenerated header"
+    else
+        echo "include/mqttc.h is up to date"
+    fi
+else
+    echo "not a git checkout: skipped"
+fi
+
+log "starting the test broker"
+start_broker
+
+log "cargo test --release"
+if ! "$CARGO" test --release; then
+    fail "cargo test --release"
+fi
+
+# configure_and_test BUILD_DIR NAME [cmake args...]
+configure_and_test() {
+    local dir=$1 name=$2
+    shift 2
+    log "$name: configuring and building in $dir"
+    cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+    cmake --build "$dir" --parallel "$JOBS"
+    log "$name: ctest"
+    if ! (cd "$dir" && ctest --output-on-failure --parallel "$JOBS"); then
+        fail "$name"
+    fi
+}
+
+configure_and_test build "C tests" -DMQTTC_TEST_WRAPPER= -DMQTTC_TEST_TIMEOUT=120
+
+if ((QUICK)); then
+    log "--quick: skipping the valgrind run"
+else
+    wrapper="valgrind;--error-exitcode=99;--leak-check=full;--errors-for-leak-kinds=definite"
+    wrapper+=";--show-leak-kinds=definite;--num-callers=40;--quiet"
+    if [[ -f tests/valgrind.supp ]]; then
+        wrapper+=";--suppressions=$ROOT/tests/valgrind.supp"
+    fi
+    configure_and_test build/valgrind "C tests under valgrind" \
+        "-DMQTTC_TEST_WRAPPER=$wrapper" -DMQTTC_TEST_TIMEOUT=900
+fi
+
+log "install test: cmake --install, find_package(mqttc), pkg-config"
+INSTALL_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mqttc-install.XXXXXX")
+install_test() {
+    local prefix=$INSTALL_DIR/prefix pcdir libdir
+    cmake --install build --prefix "$prefix"
+    cmake -S tests/install -B "$INSTALL_DIR/build" -DCMAKE_PREFIX_PATH="$prefix"
+    cmake --build "$INSTALL_DIR/build"
+    "$INSTALL_DIR/build/install_test_shared"
+    "$INSTALL_DIR/build/install_test_static"
+
+    pcdir=$(dirname "$(find "$prefix" -name mqttc.pc -print -quit)")
+    [[ -f $pcdir/mqttc.pc ]] || {
+        echo "mqttc.pc was not installed" >&2
+        return 1
+    }
+    libdir=$(dirname "$pcdir")
+    echo "pkg-config: mqttc $(PKG_CONFIG_PATH=$pcdir pkg-config --modversion mqttc):" \
+        "$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs mqttc)"
+    # shellcheck disable=SC2046 # pkg-config output is meant to be split
+    cc -std=c11 -Wall -Wextra -Werror tests/install/main.c \
+        $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs mqttc) \
+        -o "$INSTALL_DIR/install_test_pkgconfig"
+    LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        "$INSTALL_DIR/install_test_pkgconfig"
+}
+# set -e is off inside an `if` condition, even in a subshell: test $? instead.
+set +e
+(
+    set -e
+    install_test
+)
+status=$?
+set -e
+if ((status != 0)); then
+    fail "install test"
+fi
+
+echo
+if ((${#FAILED[@]} > 0)); then
+    echo "test.sh: FAILED:" >&2
+    printf '  - %s\n' "${FAILED[@]}" >&2
+    exit 1
+fi
+if ((QUICK)); then
+    echo "test.sh: everything passed (--quick: without valgrind)"
+else
+    echo "test.sh: everything passed"
+fi
