@@ -6,24 +6,24 @@ use std::io;
 
 /// paho result codes (API.md "Constants"); the numeric values are fixed.
 pub mod code {
-    pub const AGAIN: i32 = -1;
-    pub const SUCCESS: i32 = 0;
-    pub const NOMEM: i32 = 1;
-    pub const PROTOCOL: i32 = 2;
-    pub const INVAL: i32 = 3;
-    pub const NO_CONN: i32 = 4;
-    pub const CONN_REFUSED: i32 = 5;
-    pub const NOT_FOUND: i32 = 6;
-    pub const CONN_LOST: i32 = 7;
-    pub const TLS: i32 = 8;
-    pub const PAYLOAD_SIZE: i32 = 9;
-    pub const NOT_SUPPORTED: i32 = 10;
-    pub const AUTH: i32 = 11;
-    pub const ACL_DENIED: i32 = 12;
-    pub const UNKNOWN: i32 = 13;
-    pub const ERRNO: i32 = 14;
-    pub const QUEUE_SIZE: i32 = 15;
-    pub const KEEPALIVE: i32 = 16;
+    pub(crate) const AGAIN: i32 = -1;
+    pub(crate) const SUCCESS: i32 = 0;
+    pub(crate) const NOMEM: i32 = 1;
+    pub(crate) const PROTOCOL: i32 = 2;
+    pub(crate) const INVAL: i32 = 3;
+    pub(crate) const NO_CONN: i32 = 4;
+    pub(crate) const CONN_REFUSED: i32 = 5;
+    pub(crate) const NOT_FOUND: i32 = 6;
+    pub(crate) const CONN_LOST: i32 = 7;
+    pub(crate) const TLS: i32 = 8;
+    pub(crate) const PAYLOAD_SIZE: i32 = 9;
+    pub(crate) const NOT_SUPPORTED: i32 = 10;
+    pub(crate) const AUTH: i32 = 11;
+    pub(crate) const ACL_DENIED: i32 = 12;
+    pub(crate) const UNKNOWN: i32 = 13;
+    pub(crate) const ERRNO: i32 = 14;
+    pub(crate) const QUEUE_SIZE: i32 = 15;
+    pub(crate) const KEEPALIVE: i32 = 16;
 }
 
 #[derive(Debug)]

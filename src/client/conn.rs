@@ -1,0 +1,356 @@
+//! The live connection of a client and the byte pumps between it and the session.
+
+use super::{Inner, Options, TransportKind};
+use crate::error::{code, Error};
+use crate::session::{Event, State};
+use crate::transport::{connect_tcp, TcpTransport, Transport};
+use std::cell::RefCell;
+use std::io;
+use std::os::raw::c_int;
+use std::time::Instant;
+
+use super::notify::Notify;
+
+/// Bytes read per `read` call; one buffer per thread, so an idle client costs nothing.
+const READ_CHUNK: usize = 64 * 1024;
+/// Bytes read per loop_read before returning, so writes and timers get their turn.
+const READ_BUDGET: usize = 4 * 1024 * 1024;
+
+thread_local! {
+    static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+}
+
+/// A connected transport and what the loop knows about it.
+pub struct Conn {
+    pub transport: Box<dyn Transport>,
+    /// Registered with the client's mio poll.
+    pub registered: bool,
+    /// The external loop was told to watch for writability.
+    pub write_watched: bool,
+    /// The last read stopped at the budget, not at WouldBlock: more may be waiting.
+    pub read_pending: bool,
+}
+
+impl Conn {
+    pub fn fd(&self) -> c_int {
+        self.transport.fd()
+    }
+}
+
+/// Open the transport (blocking, bounded by `opts.connect_timeout`).
+pub fn open(host: &str, opts: &Options) -> Result<Conn, Error> {
+    if opts.transport == TransportKind::WebSockets {
+        return Err(Error::NotSupported);
+    }
+    let stream = connect_tcp(
+        host,
+        opts.port,
+        opts.bind_address.as_deref(),
+        opts.connect_timeout,
+    )
+    .map_err(|e| match e.raw_os_error() {
+        Some(libc::ECONNREFUSED) => Error::Io(e),
+        _ if e.kind() == io::ErrorKind::NotFound => Error::Io(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host}: cannot resolve"),
+        )),
+        _ => Error::Io(e),
+    })?;
+    Ok(Conn {
+        transport: Box::new(TcpTransport::new(stream)),
+        registered: false,
+        write_watched: false,
+        read_pending: false,
+    })
+}
+
+impl Inner {
+    pub fn log(&mut self, level: c_int, line: impl FnOnce() -> String) {
+        if self.log_mask & level != 0 {
+            self.notes.push(Notify::Log {
+                level,
+                line: line(),
+            });
+        }
+    }
+
+    pub fn wants_write(&self) -> bool {
+        match &self.conn {
+            Some(c) => self.session.wants_write() || c.transport.wants_write(),
+            None => false,
+        }
+    }
+
+    /// Take a freshly opened transport into use and queue CONNECT.
+    pub fn install(&mut self, conn: Conn) {
+        let fd = conn.fd();
+        self.conn = Some(conn);
+        self.session.connect(Instant::now());
+        let cfg = self.session.config();
+        let (clean, ka, id) = (
+            cfg.clean_session as u8,
+            cfg.keep_alive,
+            cfg.client_id.clone(),
+        );
+        self.notes.push(Notify::SocketOpen(fd));
+        self.log(0x10, || {
+            format!("Sending CONNECT (c{clean}, k{ka}) client_id={id}")
+        });
+        self.sync_write_watch();
+    }
+
+    /// Close the connection. With `notify`, the session reports `Disconnected` (rc 0 if
+    /// a disconnect was requested) and on_disconnect fires.
+    pub fn close(&mut self, rc: i32, notify: bool) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let fd = conn.fd();
+        if conn.write_watched {
+            self.notes.push(Notify::UnregisterWrite(fd));
+        }
+        self.notes.push(Notify::SocketClose(fd));
+        drop(conn);
+        self.session.connection_closed(Instant::now(), rc);
+        if notify {
+            self.drain_events();
+        } else {
+            // A reconnect or destroy: the application asked for it, no on_disconnect.
+            while self.session.poll_event().is_some() {}
+        }
+    }
+
+    /// Close because of an error and report it.
+    pub fn fail(&mut self, err: Error) -> i32 {
+        let rc = err.code();
+        self.log(0x08, || format!("Connection lost: {err}"));
+        self.close(rc, true);
+        rc
+    }
+
+    /// Tell an external loop whether to watch for writability.
+    pub fn sync_write_watch(&mut self) {
+        let want = self.wants_write();
+        if let Some(conn) = self.conn.as_mut() {
+            if want != conn.write_watched {
+                conn.write_watched = want;
+                let fd = conn.fd();
+                self.notes.push(if want {
+                    Notify::RegisterWrite(fd)
+                } else {
+                    Notify::UnregisterWrite(fd)
+                });
+            }
+        }
+    }
+
+    /// Write as much as the socket takes. Errors close the connection.
+    pub fn flush(&mut self) -> i32 {
+        let now = Instant::now();
+        let result = loop {
+            let Some(conn) = self.conn.as_mut() else {
+                break Ok(());
+            };
+            if let Err(e) = conn.transport.flush() {
+                break Err(e);
+            }
+            let buf = self.session.transmit_buf();
+            if buf.is_empty() {
+                break Ok(());
+            }
+            match conn.transport.write(buf) {
+                Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => self.session.consume_transmit(now, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        let rc = match result {
+            Ok(()) => {
+                self.drain_events();
+                self.finish_disconnect_if_done();
+                code::SUCCESS
+            }
+            Err(e) => {
+                self.log(0x08, || format!("write failed: {e}"));
+                self.fail(Error::ConnLost)
+            }
+        };
+        self.sync_write_watch();
+        rc
+    }
+
+    /// After DISCONNECT has been written, close the socket and report rc 0.
+    pub fn finish_disconnect_if_done(&mut self) {
+        if self.session.state() == State::Disconnecting && !self.wants_write() {
+            self.close(code::SUCCESS, true);
+        }
+    }
+
+    /// Read until the socket would block (or the budget is spent) and feed the
+    /// session. Errors and end of stream close the connection.
+    pub fn read(&mut self) -> i32 {
+        let now = Instant::now();
+        let mut total = 0usize;
+        let result: Result<(), Error> = READ_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            loop {
+                let Some(conn) = self.conn.as_mut() else {
+                    return Ok(());
+                };
+                conn.read_pending = false;
+                if total >= READ_BUDGET {
+                    conn.read_pending = true;
+                    return Ok(());
+                }
+                match conn.transport.read(&mut buf) {
+                    Ok(0) => return Err(Error::ConnLost),
+                    Ok(n) => {
+                        total += n;
+                        self.session.handle_bytes(now, &buf[..n])?;
+                        self.drain_events();
+                        if self.conn.is_none() {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if conn.transport.has_buffered_read() {
+                            continue;
+                        }
+                        return Ok(());
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                        return Err(Error::ConnLost)
+                    }
+                    Err(e) => return Err(Error::Io(e)),
+                }
+            }
+        });
+        match result {
+            Ok(()) => code::SUCCESS,
+            Err(e) => {
+                let e = match e {
+                    Error::Io(_) => Error::ConnLost,
+                    e => e,
+                };
+                self.fail(e)
+            }
+        }
+    }
+
+    /// Timers: keepalive, retries, CONNACK timeout.
+    pub fn misc(&mut self) -> i32 {
+        if self.conn.is_none() {
+            return code::NO_CONN;
+        }
+        let now = Instant::now();
+        if let Some(t) = self.session.next_timeout() {
+            if t <= now {
+                if let Err(e) = self.session.handle_timeout(now) {
+                    return self.fail(e);
+                }
+            }
+        }
+        self.drain_events();
+        self.sync_write_watch();
+        code::SUCCESS
+    }
+
+    /// Turn session events into callbacks.
+    pub fn drain_events(&mut self) {
+        let mut any_published = false;
+        while let Some(ev) = self.session.poll_event() {
+            match ev {
+                Event::Connected {
+                    session_present,
+                    code: rc,
+                } => {
+                    self.log(0x10, || {
+                        format!("Received CONNACK ({}, {})", session_present as u8, rc)
+                    });
+                    if rc == 0 {
+                        self.reconnect_delay = None;
+                    } else if self.retry_refusal(rc) {
+                        continue;
+                    }
+                    self.notes.push(Notify::Connect {
+                        flags: session_present as c_int,
+                        rc: rc as c_int,
+                    });
+                    if rc != 0 {
+                        let err = if rc <= 5 {
+                            Error::ConnRefused
+                        } else {
+                            Error::Protocol(crate::proto::ProtoError::InvalidReturnCode(rc))
+                        };
+                        self.close(err.code(), true);
+                        return;
+                    }
+                }
+                Event::Message(p) => {
+                    self.log(0x10, || {
+                        format!(
+                            "Received PUBLISH (d{}, q{}, r{}, m{}), '{}', ...  ({} bytes)",
+                            p.dup as u8,
+                            p.qos as u8,
+                            p.retain as u8,
+                            p.pkid,
+                            p.topic,
+                            p.payload.len()
+                        )
+                    });
+                    self.notes.push(Notify::Message(p));
+                }
+                Event::Published { mid } => {
+                    any_published = true;
+                    self.notes.push(Notify::Publish { mid: mid as c_int });
+                }
+                Event::Subscribed { mid, granted } => {
+                    self.notes.push(Notify::Subscribe {
+                        mid: mid as c_int,
+                        granted: granted.into_iter().map(|g| g as c_int).collect(),
+                    });
+                }
+                Event::Unsubscribed { mid } => {
+                    self.notes.push(Notify::Unsubscribe { mid: mid as c_int })
+                }
+                Event::Disconnected { rc } => self.notes.push(Notify::Disconnect { rc }),
+            }
+        }
+        if any_published && self.publish_waiters > 0 {
+            self.wake_publish_waiters = true;
+        }
+    }
+
+    /// paho 1.6 answers two refusals by retrying at once (when reconnecting on failure
+    /// is on): protocol version refused under 3.1.1 → retry as 3.1; identifier
+    /// rejected with an empty id → retry with a random id. Returns true when handled.
+    fn retry_refusal(&mut self, rc: u8) -> bool {
+        use crate::proto::ProtocolVersion;
+        if !self.opts.reconnect_on_failure {
+            return false;
+        }
+        let cfg = self.session.config_mut();
+        if rc == 1 && cfg.protocol == ProtocolVersion::V311 {
+            cfg.protocol = ProtocolVersion::V31;
+            if cfg.client_id.is_empty() {
+                cfg.client_id = super::random_client_id();
+            }
+            self.log(0x01, || {
+                "CONNACK refused the protocol version: retrying with MQTT 3.1".to_string()
+            });
+        } else if rc == 2 && cfg.client_id.is_empty() {
+            cfg.client_id = super::random_client_id();
+            self.log(0x01, || {
+                "CONNACK rejected the empty client id: retrying with a random one".to_string()
+            });
+        } else {
+            return false;
+        }
+        self.close(code::CONN_REFUSED, false);
+        self.retry_now = true;
+        true
+    }
+}

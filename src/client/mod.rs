@@ -1,0 +1,567 @@
+//! One client's life: options, connect, the loop functions, the loop thread, callbacks.
+//!
+//! All state sits behind one mutex (`Shared::inner`). Work that produces callbacks
+//! queues `Notify` values in `Inner::notes`; every public method releases the lock and
+//! then dispatches them, so callbacks never run under the lock and may call back in.
+
+mod conn;
+mod driver;
+pub mod notify;
+
+use crate::error::Error;
+use crate::proto::{topic, LastWill, ProtocolVersion, QoS};
+use crate::session::{Session, SessionConfig, State};
+use notify::{Callbacks, Notify};
+use std::os::raw::c_int;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
+
+pub use conn::Conn;
+pub use driver::set_errno;
+
+/// Transport kind chosen at construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportKind {
+    Tcp,
+    WebSockets,
+}
+
+/// How long a blocking connect may take (paho 2's default connect timeout).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connection parameters and loop behaviour.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub host: Option<String>,
+    pub port: u16,
+    pub bind_address: Option<String>,
+    pub transport: TransportKind,
+    pub reconnect_min: u32,
+    pub reconnect_max: u32,
+    pub reconnect_on_failure: bool,
+    pub connect_timeout: Duration,
+    pub ws_path: String,
+    pub ws_headers: Vec<String>,
+}
+
+impl Options {
+    fn new(transport: TransportKind) -> Options {
+        Options {
+            host: None,
+            port: 1883,
+            bind_address: None,
+            transport,
+            reconnect_min: 1,
+            reconnect_max: 120,
+            reconnect_on_failure: true,
+            connect_timeout: CONNECT_TIMEOUT,
+            ws_path: "/mqtt".to_string(),
+            ws_headers: Vec::new(),
+        }
+    }
+}
+
+/// Everything guarded by the client lock.
+pub struct Inner {
+    pub session: Session,
+    pub conn: Option<Conn>,
+    pub opts: Options,
+    /// `connect_async` (or a lost connection) asks the loop to (re)connect.
+    pub want_connect: bool,
+    /// The user asked to disconnect; the loop stops reconnecting.
+    pub user_disconnect: bool,
+    /// Current reconnect back-off in seconds (None until the first retry).
+    pub reconnect_delay: Option<u32>,
+    /// Levels somebody listens to (cached from the callbacks).
+    pub log_mask: c_int,
+    /// Callbacks waiting for the lock to be released.
+    pub notes: Vec<Notify>,
+    /// Threads blocked in `wait_for_publish`.
+    pub publish_waiters: usize,
+    /// A message completed while somebody waits in `wait_for_publish`.
+    pub wake_publish_waiters: bool,
+    /// The loop should reconnect at once, without the back-off delay.
+    pub retry_now: bool,
+}
+
+/// State shared between the handle, the loop thread and waiters.
+pub struct Shared {
+    pub inner: Mutex<Inner>,
+    /// Signalled when messages complete (wait_for_publish).
+    pub published: Condvar,
+    pub callbacks: Mutex<Callbacks>,
+    pub driver: Mutex<Option<driver::Driver>>,
+    pub waker: Mutex<Option<Arc<mio::Waker>>>,
+    /// Set by loop_stop / destroy: the loop thread leaves as soon as it can.
+    pub terminate: AtomicBool,
+    pub thread: Mutex<Option<(JoinHandle<()>, ThreadId)>>,
+}
+
+/// A client (the Rust side of `mqttc_client`).
+pub struct Client {
+    pub shared: Arc<Shared>,
+}
+
+pub fn random_client_id() -> String {
+    // 22 characters from [0-9A-Za-z], as paho's base62 of a uuid4.
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut bytes = [0u8; 22];
+    let mut filled = false;
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        filled = f.read_exact(&mut bytes).is_ok();
+    }
+    if !filled {
+        let seed = Instant::now().elapsed().as_nanos() as u64
+            ^ std::process::id() as u64
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0));
+        let mut x = seed | 1;
+        for b in bytes.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+    }
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock is caught at the C boundary; the state is still
+    // usable, so poisoning is ignored rather than turned into a second panic.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Client {
+    /// paho `Client(client_id, clean_session, userdata, protocol, transport)`.
+    pub fn new(
+        client_id: &str,
+        clean_session: bool,
+        userdata: *mut std::os::raw::c_void,
+        protocol: ProtocolVersion,
+        transport: TransportKind,
+    ) -> Result<Client, Error> {
+        let config = session_config(client_id, clean_session, protocol)?;
+        let inner = Inner {
+            session: Session::new(config),
+            conn: None,
+            opts: Options::new(transport),
+            want_connect: false,
+            user_disconnect: false,
+            reconnect_delay: None,
+            log_mask: 0,
+            notes: Vec::new(),
+            publish_waiters: 0,
+            wake_publish_waiters: false,
+            retry_now: false,
+        };
+        Ok(Client {
+            shared: Arc::new(Shared {
+                inner: Mutex::new(inner),
+                published: Condvar::new(),
+                callbacks: Mutex::new(Callbacks::new(userdata)),
+                driver: Mutex::new(None),
+                waker: Mutex::new(None),
+                terminate: AtomicBool::new(false),
+                thread: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Run `f` under the lock, then deliver the callbacks it queued.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        self.shared.with(f)
+    }
+
+    pub fn callbacks(&self) -> MutexGuard<'_, Callbacks> {
+        lock(&self.shared.callbacks)
+    }
+
+    /// Recompute the cached log mask after a callback or logger change.
+    pub fn refresh_log_mask(&self) {
+        let mask = self.callbacks().log_mask();
+        lock(&self.shared.inner).log_mask = mask;
+    }
+
+    /// paho `reinitialise`: back to a new client's state (callbacks and options reset;
+    /// protocol and transport kept). `Inval` while the loop thread runs.
+    pub fn reinitialise(
+        &self,
+        client_id: &str,
+        clean_session: bool,
+        userdata: *mut std::os::raw::c_void,
+    ) -> Result<(), Error> {
+        if lock(&self.shared.thread).is_some() {
+            return Err(Error::Inval);
+        }
+        let protocol = lock(&self.shared.inner).session.config().protocol;
+        let config = session_config(client_id, clean_session, protocol)?;
+        self.with(|inner| {
+            inner.close(0, false);
+            inner.notes.clear();
+            let transport = inner.opts.transport;
+            inner.session = Session::new(config);
+            inner.opts = Options::new(transport);
+            inner.want_connect = false;
+            inner.user_disconnect = false;
+            inner.reconnect_delay = None;
+            inner.log_mask = 0;
+        });
+        let mut cb = self.callbacks();
+        let handle = cb.handle;
+        *cb = Callbacks::new(userdata);
+        cb.handle = handle;
+        Ok(())
+    }
+
+    pub fn set_will(
+        &self,
+        topic_name: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), Error> {
+        if !topic::valid_topic_name(topic_name) {
+            return Err(Error::Inval);
+        }
+        if payload.len() > crate::proto::MAX_REMAINING_LENGTH {
+            return Err(Error::PayloadSize);
+        }
+        self.with(|inner| {
+            inner.session.config_mut().will = Some(LastWill {
+                topic: topic_name.to_string(),
+                payload: payload.to_vec(),
+                qos,
+                retain,
+            })
+        });
+        Ok(())
+    }
+
+    /// Record the connection parameters (paho `connect_async`); the loop connects.
+    pub fn connect_async(
+        &self,
+        host: &str,
+        port: u16,
+        keepalive: u16,
+        bind: Option<&str>,
+    ) -> Result<(), Error> {
+        if host.is_empty() {
+            return Err(Error::Inval);
+        }
+        self.with(|inner| {
+            inner.opts.host = Some(host.to_string());
+            inner.opts.port = port;
+            inner.opts.bind_address = bind.map(str::to_string);
+            inner.session.config_mut().keep_alive = keepalive;
+            inner.want_connect = true;
+            inner.user_disconnect = false;
+        });
+        self.shared.wake();
+        Ok(())
+    }
+
+    /// Blocking connect (paho `connect`): the transport is up and CONNECT queued on
+    /// return.
+    pub fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        keepalive: u16,
+        bind: Option<&str>,
+    ) -> Result<(), Error> {
+        self.connect_async(host, port, keepalive, bind)?;
+        self.reconnect()
+    }
+
+    /// paho `reconnect`: drop the current connection (no on_disconnect) and open a
+    /// new one with the recorded parameters.
+    pub fn reconnect(&self) -> Result<(), Error> {
+        self.shared.reconnect()
+    }
+
+    pub fn disconnect(&self) -> Result<(), Error> {
+        let in_loop_thread = self.shared.is_loop_thread();
+        let thread_running = lock(&self.shared.thread).is_some();
+        let r = self.with(|inner| {
+            inner.user_disconnect = true;
+            inner.want_connect = false;
+            match inner.session.disconnect(Instant::now()) {
+                Ok(()) => {
+                    inner.log(0x10, || "Sending DISCONNECT".to_string());
+                    // Without a loop thread nobody else will write it: send it now,
+                    // so a program that disconnects and exits does not leave the
+                    // broker to publish the will.
+                    if !thread_running && !in_loop_thread {
+                        inner.flush();
+                        inner.finish_disconnect_if_done();
+                    } else {
+                        inner.sync_write_watch();
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        });
+        self.shared.wake();
+        r
+    }
+
+    pub fn publish(
+        &self,
+        topic_name: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) -> Result<u16, (u16, Error)> {
+        let r = self.with(|inner| {
+            let was_empty = !inner.wants_write();
+            let r = inner
+                .session
+                .publish(Instant::now(), topic_name, payload, qos, retain);
+            if let Ok(mid) = r {
+                inner.log(0x10, || {
+                    format!(
+                        "Sending PUBLISH (d0, q{}, r{}, m{}), '{}', ... ({} bytes)",
+                        qos as u8,
+                        retain as u8,
+                        mid,
+                        topic_name,
+                        payload.len()
+                    )
+                });
+            }
+            let wake = was_empty && inner.wants_write();
+            inner.sync_write_watch();
+            (r, wake)
+        });
+        if r.1 {
+            self.shared.wake();
+        }
+        r.0
+    }
+
+    pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<u16, Error> {
+        let r = self.with(|inner| {
+            let r = inner.session.subscribe(Instant::now(), filters);
+            if let Ok(mid) = r {
+                inner.log(0x10, || {
+                    format!("Sending SUBSCRIBE (d0, m{mid}) {:?}", filters)
+                });
+            }
+            inner.sync_write_watch();
+            r
+        });
+        self.shared.wake();
+        r
+    }
+
+    pub fn unsubscribe(&self, filters: &[&str]) -> Result<u16, Error> {
+        let r = self.with(|inner| {
+            let r = inner.session.unsubscribe(Instant::now(), filters);
+            if let Ok(mid) = r {
+                inner.log(0x10, || {
+                    format!("Sending UNSUBSCRIBE (d0, m{mid}) {:?}", filters)
+                });
+            }
+            inner.sync_write_watch();
+            r
+        });
+        self.shared.wake();
+        r
+    }
+
+    pub fn is_published(&self, mid: u16) -> bool {
+        lock(&self.shared.inner).session.is_published(mid)
+    }
+
+    /// Block until `mid` is published or the timeout passes (`None`: no limit).
+    pub fn wait_for_publish(&self, mid: u16, timeout: Option<Duration>) -> Result<(), Error> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let in_loop = self.shared.is_loop_thread();
+        let mut inner = lock(&self.shared.inner);
+        loop {
+            if inner.session.is_published(mid) {
+                return Ok(());
+            }
+            // Inside a loop callback nothing can progress while we wait.
+            if in_loop {
+                return Err(Error::Again);
+            }
+            let wait = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Err(Error::Again);
+                    }
+                    (d - now).min(Duration::from_millis(500))
+                }
+                None => Duration::from_millis(500),
+            };
+            inner.publish_waiters += 1;
+            let (g, _) = self
+                .shared
+                .published
+                .wait_timeout(inner, wait)
+                .unwrap_or_else(|e| e.into_inner());
+            inner = g;
+            inner.publish_waiters -= 1;
+        }
+    }
+
+    pub fn socket(&self) -> c_int {
+        lock(&self.shared.inner)
+            .conn
+            .as_ref()
+            .map(|c| c.fd())
+            .unwrap_or(-1)
+    }
+
+    pub fn want_write(&self) -> bool {
+        lock(&self.shared.inner).wants_write()
+    }
+
+    pub fn state(&self) -> State {
+        lock(&self.shared.inner).session.state()
+    }
+
+    pub fn loop_start(&self) -> Result<(), Error> {
+        self.shared.loop_start()
+    }
+
+    pub fn loop_stop(&self) -> Result<(), Error> {
+        self.shared.loop_stop()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // Stop the loop thread (detached when destroy runs inside one of its
+        // callbacks), then close the socket without DISCONNECT, as paho does.
+        let _ = self.shared.loop_stop();
+        let mut cb = self.callbacks();
+        *cb = Callbacks::new(std::ptr::null_mut());
+        drop(cb);
+        let mut inner = lock(&self.shared.inner);
+        inner.close(crate::error::code::SUCCESS, false);
+        inner.notes.clear();
+    }
+}
+
+fn session_config(
+    client_id: &str,
+    clean_session: bool,
+    protocol: ProtocolVersion,
+) -> Result<SessionConfig, Error> {
+    if client_id.is_empty() && !clean_session {
+        return Err(Error::Inval);
+    }
+    let client_id = if client_id.is_empty() && protocol == ProtocolVersion::V31 {
+        random_client_id()
+    } else {
+        client_id.to_string()
+    };
+    Ok(SessionConfig {
+        protocol,
+        client_id,
+        clean_session,
+        ..SessionConfig::default()
+    })
+}
+
+impl Shared {
+    pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let (r, notes) = {
+            let mut inner = lock(&self.inner);
+            let r = f(&mut inner);
+            if std::mem::take(&mut inner.wake_publish_waiters) {
+                self.published.notify_all();
+            }
+            (r, std::mem::take(&mut inner.notes))
+        };
+        self.deliver(notes);
+        r
+    }
+
+    /// Dispatch notifications (no lock held), then acknowledge delivered messages.
+    pub fn deliver(&self, notes: Vec<Notify>) {
+        if notes.is_empty() {
+            return;
+        }
+        let cb = lock(&self.callbacks).clone();
+        let mut delivered = Vec::new();
+        notify::dispatch(&cb, notes, &mut delivered);
+        if !delivered.is_empty() {
+            let direct = !self.has_driver_thread();
+            let notes = {
+                let mut inner = lock(&self.inner);
+                for (qos, pkid) in delivered {
+                    inner.session.message_delivered(qos, pkid);
+                }
+                if direct {
+                    inner.sync_write_watch();
+                } else {
+                    inner.flush();
+                }
+                std::mem::take(&mut inner.notes)
+            };
+            if !notes.is_empty() {
+                let cb = lock(&self.callbacks).clone();
+                notify::dispatch(&cb, notes, &mut Vec::new());
+            }
+        }
+    }
+
+    pub fn wake(&self) {
+        if let Some(w) = lock(&self.waker).as_ref() {
+            let _ = w.wake();
+        }
+    }
+
+    pub fn is_loop_thread(&self) -> bool {
+        lock(&self.thread)
+            .as_ref()
+            .is_some_and(|(_, id)| *id == std::thread::current().id())
+    }
+
+    fn has_driver_thread(&self) -> bool {
+        lock(&self.thread).is_some()
+    }
+
+    pub fn reconnect(&self) -> Result<(), Error> {
+        let params = {
+            let mut inner = lock(&self.inner);
+            let Some(host) = inner.opts.host.clone() else {
+                return Err(Error::Inval);
+            };
+            inner.close(0, false);
+            inner.want_connect = true;
+            inner.user_disconnect = false;
+            (host, inner.opts.clone())
+        };
+        let notes = std::mem::take(&mut lock(&self.inner).notes);
+        self.deliver(notes);
+        // DNS and TCP connect run without the lock, so other threads are not blocked.
+        let result = conn::open(&params.0, &params.1);
+        let r = self.with(|inner| match result {
+            Ok(conn) => {
+                inner.install(conn);
+                Ok(())
+            }
+            Err(e) => {
+                inner.log(0x08, || format!("Connection to {} failed: {}", params.0, e));
+                Err(e)
+            }
+        });
+        self.wake();
+        r
+    }
+}

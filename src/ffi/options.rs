@@ -1,0 +1,189 @@
+//! Options, set before connecting unless noted.
+
+use super::types::*;
+use super::*;
+
+/// Maximum QoS>0 messages in flight at once (default 20; 0 = no limit); more wait in
+/// order. Takes effect at once. Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
+#[no_mangle]
+pub extern "C" fn mqttc_max_inflight_messages_set(c: *mut mqttc_client, inflight: u32) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        try_client!(c).with(|i| i.session.config_mut().max_inflight = inflight);
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// Maximum unacknowledged QoS>0 messages kept (in flight plus waiting; default 0 = no
+/// limit); beyond it `mqttc_publish` returns `MQTTC_ERR_QUEUE_SIZE`. Returns
+/// `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
+#[no_mangle]
+pub extern "C" fn mqttc_max_queued_messages_set(c: *mut mqttc_client, queue_size: u32) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        try_client!(c).with(|i| i.session.config_mut().max_queued = queue_size);
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// Resend (DUP set) a QoS>0 message unacknowledged for `retry_seconds` on a live
+/// connection (MQTT 3.1/3.1.1). 0, the default, never resends within a connection
+/// (TCP already retransmits); messages are always resent after a reconnect. Returns
+/// `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
+#[no_mangle]
+pub extern "C" fn mqttc_message_retry_set(c: *mut mqttc_client, retry_seconds: u32) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        try_client!(c).with(|i| i.session.config_mut().retry_interval = retry_seconds);
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// Log lines of the levels in `level_mask` (`MQTTC_LOG_*` bits) to stderr, besides
+/// `on_log`. Passwords are never logged. Returns `MQTTC_ERR_SUCCESS` or
+/// `MQTTC_ERR_INVAL`.
+#[no_mangle]
+pub extern "C" fn mqttc_enable_logger(c: *mut mqttc_client, level_mask: c_int) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        client.callbacks().logger_mask = level_mask & 0x1f;
+        client.refresh_log_mask();
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// Stop logging to stderr. Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
+#[no_mangle]
+pub extern "C" fn mqttc_disable_logger(c: *mut mqttc_client) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        client.callbacks().logger_mask = 0;
+        client.refresh_log_mask();
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// Credentials for the next CONNECT (copied). `username` NULL clears both; `password`
+/// may be NULL (none) or "" (sent as a zero-length field). Returns
+/// `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, invalid UTF-8).
+#[no_mangle]
+pub extern "C" fn mqttc_username_pw_set(
+    c: *mut mqttc_client,
+    username: *const c_char,
+    password: *const c_char,
+) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        let user = try_opt_str!(username);
+        let pass = if password.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL, NUL-terminated per the API convention. The password
+            // is binary data in MQTT 3.1.1, so any bytes are accepted.
+            Some(unsafe { std::ffi::CStr::from_ptr(password) }.to_bytes().to_vec())
+        };
+        client.with(|i| {
+            let cfg = i.session.config_mut();
+            cfg.username = user.map(str::to_string);
+            cfg.password = if user.is_some() { pass } else { None };
+        });
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// The will the broker publishes if the connection is lost without DISCONNECT (copied;
+/// used from the next CONNECT). An empty payload is sent as a zero-length message.
+/// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client, NULL/empty topic or one
+/// with wildcards, qos not 0..2); `MQTTC_ERR_PAYLOAD_SIZE`.
+#[no_mangle]
+pub extern "C" fn mqttc_will_set(
+    c: *mut mqttc_client,
+    topic: *const c_char,
+    payload: *const c_void,
+    payloadlen: c_int,
+    qos: c_int,
+    retain: bool,
+) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        let topic = try_str!(topic);
+        let qos = try_rc!(qos_arg(qos));
+        let payload = try_rc!(unsafe { payload_slice(payload, payloadlen) });
+        rc(client.set_will(topic, payload, qos, retain))
+    })
+}
+
+/// Remove the will. Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
+#[no_mangle]
+pub extern "C" fn mqttc_will_clear(c: *mut mqttc_client) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        try_client!(c).with(|i| i.session.config_mut().will = None);
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// Reconnect back-off for `mqttc_loop_forever` and the `mqttc_loop_start` thread: the
+/// first retry waits `min_delay` seconds (default 1), each later one doubles, capped at
+/// `max_delay` (default 120); a CONNACK resets it. Returns `MQTTC_ERR_SUCCESS` or
+/// `MQTTC_ERR_INVAL` (NULL client, `min_delay` 0 or greater than `max_delay`).
+#[no_mangle]
+pub extern "C" fn mqttc_reconnect_delay_set(c: *mut mqttc_client, min_delay: u32, max_delay: u32) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        if min_delay == 0 || min_delay > max_delay {
+            return MQTTC_ERR_INVAL;
+        }
+        client.with(|i| {
+            i.opts.reconnect_min = min_delay;
+            i.opts.reconnect_max = max_delay;
+        });
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// Whether `mqttc_loop_forever` and the loop thread reconnect after a lost connection
+/// (default true). When true, as in paho 1.6, a CONNACK refusing MQTT 3.1.1 (rc 1)
+/// makes the client retry at once with MQTT 3.1, and one rejecting an empty client id
+/// (rc 2) retry with a random id. When false, `mqttc_loop_forever` returns the error.
+/// Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
+#[no_mangle]
+pub extern "C" fn mqttc_reconnect_on_failure_set(c: *mut mqttc_client, reconnect: bool) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        try_client!(c).with(|i| i.opts.reconnect_on_failure = reconnect);
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// WebSocket options: the HTTP path of the upgrade request (NULL: "/mqtt") and extra
+/// header lines ("Name: value"), all copied. Returns `MQTTC_ERR_SUCCESS` or
+/// `MQTTC_ERR_INVAL` (NULL client, header_count < 0, NULL headers with a count, a line
+/// without ':').
+#[no_mangle]
+pub extern "C" fn mqttc_ws_set_options(
+    c: *mut mqttc_client,
+    path: *const c_char,
+    headers: *const *const c_char,
+    header_count: c_int,
+) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        let path = try_opt_str!(path).unwrap_or("/mqtt");
+        if header_count < 0 || (header_count > 0 && headers.is_null()) {
+            return MQTTC_ERR_INVAL;
+        }
+        let mut lines = Vec::new();
+        if header_count > 0 {
+            // SAFETY: the caller passes header_count string pointers.
+            let ptrs = unsafe { std::slice::from_raw_parts(headers, header_count as usize) };
+            for p in ptrs {
+                let line = try_str!(*p);
+                if !line.contains(':') || line.contains('\r') || line.contains('\n') {
+                    return MQTTC_ERR_INVAL;
+                }
+                lines.push(line.to_string());
+            }
+        }
+        client.with(|i| {
+            i.opts.ws_path = path.to_string();
+            i.opts.ws_headers = lines;
+        });
+        MQTTC_ERR_SUCCESS
+    })
+}

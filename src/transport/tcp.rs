@@ -1,0 +1,210 @@
+use super::Transport;
+use std::io::{self, Read, Write};
+use std::mem;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// Plain TCP.
+pub struct TcpTransport {
+    stream: mio::net::TcpStream,
+}
+
+impl TcpTransport {
+    pub fn new(stream: mio::net::TcpStream) -> Self {
+        TcpTransport { stream }
+    }
+}
+
+impl Transport for TcpTransport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf)
+    }
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn wants_write(&self) -> bool {
+        false
+    }
+    fn fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
+    }
+    fn source(&mut self) -> &mut mio::net::TcpStream {
+        &mut self.stream
+    }
+}
+
+fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in, sin) };
+            mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in6, sin6) };
+            mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+/// Start a non-blocking connect to `addr`, optionally bound to `bind` first.
+/// Returns the socket with the connect in progress (or done).
+pub fn start_connect(addr: &SocketAddr, bind: Option<IpAddr>) -> io::Result<std::net::TcpStream> {
+    let family = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain socket(2) call; the fd is owned by the TcpStream below.
+    let fd = cvt(unsafe {
+        libc::socket(
+            family,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    })?;
+    // SAFETY: fd is a fresh socket we own; the TcpStream closes it on every path.
+    let stream = unsafe { std::net::TcpStream::from_raw_fd(fd) };
+    if let Some(ip) = bind {
+        let (sa, len) = sockaddr(&SocketAddr::new(ip, 0));
+        // SAFETY: sa/len describe a valid sockaddr of the socket's family.
+        cvt(unsafe { libc::bind(fd, &sa as *const _ as *const libc::sockaddr, len) })?;
+    }
+    let (sa, len) = sockaddr(addr);
+    // SAFETY: sa/len describe a valid sockaddr for this socket.
+    let rc = unsafe { libc::connect(fd, &sa as *const _ as *const libc::sockaddr, len) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(err);
+        }
+    }
+    Ok(stream)
+}
+
+/// Wait up to `timeout` for a connect in progress on `fd` to finish.
+pub fn finish_connect(stream: &std::net::TcpStream, deadline: Instant) -> io::Result<()> {
+    let fd = stream.as_raw_fd();
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+        }
+        let ms = (deadline - now).as_millis().min(i32::MAX as u128) as libc::c_int;
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms.max(1)) };
+        if rc < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if rc == 0 {
+            continue;
+        }
+        return connect_result(stream);
+    }
+}
+
+/// The outcome of a finished non-blocking connect (SO_ERROR).
+pub fn connect_result(stream: &std::net::TcpStream) -> io::Result<()> {
+    if let Some(err) = stream.take_error()? {
+        return Err(err);
+    }
+    match stream.peer_addr() {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+            Err(io::Error::from_raw_os_error(libc::ECONNREFUSED))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Resolve `host:port` (blocking DNS when `host` is not an IP literal).
+pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host}: no address"),
+        ));
+    }
+    Ok(addrs)
+}
+
+/// Blocking TCP connect to the first address of `host` that answers, giving up at
+/// `timeout` overall. The returned stream is non-blocking with TCP_NODELAY set.
+pub fn connect_tcp(
+    host: &str,
+    port: u16,
+    bind: Option<&str>,
+    timeout: Duration,
+) -> io::Result<mio::net::TcpStream> {
+    let deadline = Instant::now() + timeout;
+    let bind_ip = match bind {
+        Some(b) => Some(resolve(b, 0)?[0].ip()),
+        None => None,
+    };
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+    for addr in resolve(host, port)? {
+        if bind_ip.is_some_and(|b| b.is_ipv4() != addr.is_ipv4()) {
+            continue;
+        }
+        match start_connect(&addr, bind_ip).and_then(|s| finish_connect(&s, deadline).map(|_| s)) {
+            Ok(s) => {
+                s.set_nodelay(true)?;
+                return Ok(mio::net::TcpStream::from_std(s));
+            }
+            Err(e) => {
+                let timed_out = e.raw_os_error() == Some(libc::ETIMEDOUT);
+                last = e;
+                if timed_out {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last)
+}
