@@ -1,0 +1,961 @@
+/* Test harness for the mqttc C tests: see harness.h. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* State of the running case                                                */
+/* ------------------------------------------------------------------------ */
+
+static const char *g_suite = "?";
+static const char *g_case = "(runner)";
+static char g_prefix[160];
+static char g_self_exe[4096];
+static atomic_int g_id_counter;
+static atomic_int g_last_loop_rc;
+static int g_scale = 1; /* timeouts are multiplied by this (valgrind is slow) */
+
+#define H_MAX_BROKERS 8
+static volatile pid_t g_brokers[H_MAX_BROKERS];
+
+static void brokers_register(pid_t pid) {
+    for (int i = 0; i < H_MAX_BROKERS; i++)
+        if (g_brokers[i] == 0) {
+            g_brokers[i] = pid;
+            return;
+        }
+}
+
+static void brokers_unregister(pid_t pid) {
+    for (int i = 0; i < H_MAX_BROKERS; i++)
+        if (g_brokers[i] == pid) g_brokers[i] = 0;
+}
+
+/* async-signal-safe */
+static void brokers_kill_all(void) {
+    for (int i = 0; i < H_MAX_BROKERS; i++)
+        if (g_brokers[i] > 0) kill(g_brokers[i], SIGKILL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Failure reporting                                                        */
+/* ------------------------------------------------------------------------ */
+
+void h_fail(const char *file, int line, const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "FAIL [%s/%s] %s:%d: %s\n", g_suite, g_case, file, line, msg);
+    brokers_kill_all();
+    _exit(1);
+}
+
+void h_log(const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "  [%s] %s\n", g_case, msg);
+}
+
+const char *h_rc_name(int rc) {
+    static const char *const names[] = {
+        "MQTTC_ERR_AGAIN",        "MQTTC_ERR_SUCCESS",       "MQTTC_ERR_NOMEM",
+        "MQTTC_ERR_PROTOCOL",     "MQTTC_ERR_INVAL",         "MQTTC_ERR_NO_CONN",
+        "MQTTC_ERR_CONN_REFUSED", "MQTTC_ERR_NOT_FOUND",     "MQTTC_ERR_CONN_LOST",
+        "MQTTC_ERR_TLS",          "MQTTC_ERR_PAYLOAD_SIZE",  "MQTTC_ERR_NOT_SUPPORTED",
+        "MQTTC_ERR_AUTH",         "MQTTC_ERR_ACL_DENIED",    "MQTTC_ERR_UNKNOWN",
+        "MQTTC_ERR_ERRNO",        "MQTTC_ERR_QUEUE_SIZE",    "MQTTC_ERR_KEEPALIVE",
+    };
+    if (rc >= -1 && rc <= 16) return names[rc + 1];
+    return "(not a result code)";
+}
+
+void h_check_mem(const char *file, int line, const char *what, const void *got,
+                 long got_len, const void *want, long want_len) {
+    if (got_len != want_len)
+        h_fail(file, line, "%s: length %ld, expected %ld", what, got_len, want_len);
+    if (got_len == 0) return;
+    if (got == NULL) h_fail(file, line, "%s: NULL pointer for %ld bytes", what, got_len);
+    const unsigned char *g = got, *w = want;
+    for (long i = 0; i < got_len; i++)
+        if (g[i] != w[i])
+            h_fail(file, line, "%s: byte %ld is 0x%02x, expected 0x%02x (length %ld)", what,
+                   i, g[i], w[i], got_len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Environment, time, names                                                 */
+/* ------------------------------------------------------------------------ */
+
+const char *h_env(const char *name) {
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        H_FAIL("environment variable %s is not set: run the C tests through ctest "
+               "after scripts/broker.sh start (a test that needs the broker fails, "
+               "it does not skip)",
+               name);
+    return v;
+}
+
+static int env_port(const char *name) {
+    const char *v = h_env(name);
+    char *end;
+    long p = strtol(v, &end, 10);
+    if (*end != '\0' || p <= 0 || p > 65535) H_FAIL("%s=\"%s\" is not a port number", name, v);
+    return (int)p;
+}
+
+const char *h_host(void) { return h_env("MQTTC_TEST_HOST"); }
+int h_port(void) { return env_port("MQTTC_TEST_PORT"); }
+int h_auth_port(void) { return env_port("MQTTC_TEST_AUTH_PORT"); }
+
+int64_t h_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void h_sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+char *h_topic(char buf[H_TOPIC_MAX], const char *fmt, ...) {
+    int n = snprintf(buf, H_TOPIC_MAX, "%s/", g_prefix);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(buf + n, (size_t)(H_TOPIC_MAX - n), fmt, ap);
+    va_end(ap);
+    if (n < 0 || m < 0 || n + m >= H_TOPIC_MAX) H_FAIL("topic too long for H_TOPIC_MAX");
+    return buf;
+}
+
+char *h_client_id(char buf[64], const char *tag) {
+    int n = atomic_fetch_add(&g_id_counter, 1);
+    snprintf(buf, 64, "mq%d-%ld-%d-%s", (int)getpid(), (long)(time(NULL) % 100000), n, tag);
+    return buf;
+}
+
+int h_free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) H_FAIL("socket: %s", strerror(errno));
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) H_FAIL("bind: %s", strerror(errno));
+    socklen_t len = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0) H_FAIL("getsockname: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Waiting                                                                  */
+/* ------------------------------------------------------------------------ */
+
+int h_last_loop_rc(void) { return atomic_load(&g_last_loop_rc); }
+
+int h_time_scale(void) { return g_scale; }
+
+bool wait_until(h_cond_fn cond, void *arg, mqttc_client *drive, int timeout_ms) {
+    int64_t deadline = h_now_ms() + (int64_t)timeout_ms * g_scale;
+    for (;;) {
+        if (cond(arg)) return true;
+        if (h_now_ms() >= deadline) return cond(arg);
+        if (drive != NULL) {
+            int rc = mqttc_loop(drive, 50, 1);
+            if (rc != MQTTC_ERR_SUCCESS) {
+                atomic_store(&g_last_loop_rc, rc);
+                h_sleep_ms(10);
+            }
+        } else {
+            h_sleep_ms(2);
+        }
+    }
+}
+
+struct flag_arg {
+    atomic_int *flag;
+    int at_least;
+};
+static bool flag_cond(void *p) {
+    struct flag_arg *a = p;
+    return atomic_load(a->flag) >= a->at_least;
+}
+bool wait_flag(atomic_int *flag, int at_least, mqttc_client *drive, int timeout_ms) {
+    struct flag_arg a = {flag, at_least};
+    return wait_until(flag_cond, &a, drive, timeout_ms);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recorder                                                                 */
+/* ------------------------------------------------------------------------ */
+
+void h_rec_init(h_rec *r) {
+    memset(r, 0, sizeof *r);
+    r->magic = H_REC_MAGIC;
+    pthread_mutex_init(&r->mu, NULL);
+}
+
+void h_rec_free(h_rec *r) {
+    if (r->magic != H_REC_MAGIC) return;
+    for (int t = 0; t < H_EV_COUNT; t++) {
+        for (int i = 0; i < r->n[t]; i++) {
+            free(r->ev[t][i].granted);
+            free(r->ev[t][i].topic);
+            free(r->ev[t][i].payload);
+            free(r->ev[t][i].text);
+        }
+        free(r->ev[t]);
+    }
+    pthread_mutex_destroy(&r->mu);
+    r->magic = 0;
+}
+
+static h_rec *rec_of(void *ud, const char *cb) {
+    h_rec *r = ud;
+    if (r == NULL || r->magic != H_REC_MAGIC)
+        H_FAIL("%s: userdata %p is not the h_rec the test registered", cb, ud);
+    return r;
+}
+
+/* Appends *e (ownership of its allocations moves to the recorder). */
+static void rec_push(h_rec *r, h_event *e) {
+    e->t_ms = h_now_ms();
+    e->thread = pthread_self();
+    pthread_mutex_lock(&r->mu);
+    int t = e->type;
+    if (r->n[t] == r->cap[t]) {
+        int cap = r->cap[t] ? r->cap[t] * 2 : 16;
+        h_event *nv = realloc(r->ev[t], (size_t)cap * sizeof *nv);
+        if (nv == NULL) H_FAIL("out of memory in recorder");
+        r->ev[t] = nv;
+        r->cap[t] = cap;
+    }
+    e->seq = ++r->seq;
+    r->ev[t][r->n[t]++] = *e;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void rec_simple(mqttc_client *c, void *ud, h_ev_type t, int a, int b, const char *cb) {
+    h_rec *r = rec_of(ud, cb);
+    h_event e;
+    memset(&e, 0, sizeof e);
+    e.type = t;
+    e.client = c;
+    e.userdata = ud;
+    e.a = a;
+    e.b = b;
+    rec_push(r, &e);
+}
+
+void h_rec_on_connect(mqttc_client *c, void *ud, int flags, int rc) {
+    rec_simple(c, ud, H_EV_CONNECT, flags, rc, "on_connect");
+}
+void h_rec_on_connect_fail(mqttc_client *c, void *ud) {
+    rec_simple(c, ud, H_EV_CONNECT_FAIL, 0, 0, "on_connect_fail");
+}
+void h_rec_on_disconnect(mqttc_client *c, void *ud, int rc) {
+    rec_simple(c, ud, H_EV_DISCONNECT, rc, 0, "on_disconnect");
+}
+void h_rec_on_publish(mqttc_client *c, void *ud, int mid) {
+    rec_simple(c, ud, H_EV_PUBLISH, mid, 0, "on_publish");
+}
+void h_rec_on_unsubscribe(mqttc_client *c, void *ud, int mid) {
+    rec_simple(c, ud, H_EV_UNSUBSCRIBE, mid, 0, "on_unsubscribe");
+}
+void h_rec_on_socket_open(mqttc_client *c, void *ud, int sock) {
+    rec_simple(c, ud, H_EV_SOCK_OPEN, sock, 0, "on_socket_open");
+}
+void h_rec_on_socket_close(mqttc_client *c, void *ud, int sock) {
+    rec_simple(c, ud, H_EV_SOCK_CLOSE, sock, 0, "on_socket_close");
+}
+void h_rec_on_socket_register_write(mqttc_client *c, void *ud, int sock) {
+    rec_simple(c, ud, H_EV_SOCK_REG_W, sock, 0, "on_socket_register_write");
+}
+void h_rec_on_socket_unregister_write(mqttc_client *c, void *ud, int sock) {
+    rec_simple(c, ud, H_EV_SOCK_UNREG_W, sock, 0, "on_socket_unregister_write");
+}
+
+void h_rec_on_subscribe(mqttc_client *c, void *ud, int mid, int qos_count, const int *granted) {
+    h_rec *r = rec_of(ud, "on_subscribe");
+    h_event e;
+    memset(&e, 0, sizeof e);
+    e.type = H_EV_SUBSCRIBE;
+    e.client = c;
+    e.userdata = ud;
+    e.a = mid;
+    e.b = qos_count;
+    if (qos_count < 0 || qos_count > 1000) H_FAIL("on_subscribe: qos_count %d", qos_count);
+    if (qos_count > 0) {
+        if (granted == NULL) H_FAIL("on_subscribe: granted_qos NULL with qos_count %d", qos_count);
+        e.granted = malloc(sizeof(int) * (size_t)qos_count);
+        if (e.granted == NULL) H_FAIL("out of memory");
+        memcpy(e.granted, granted, sizeof(int) * (size_t)qos_count);
+    }
+    rec_push(r, &e);
+}
+
+static void rec_message(mqttc_client *c, void *ud, const mqttc_message *m, h_ev_type t,
+                        const char *cb) {
+    h_rec *r = rec_of(ud, cb);
+    if (m == NULL) H_FAIL("%s: message is NULL", cb);
+    if (m->topic == NULL) H_FAIL("%s: message topic is NULL", cb);
+    if (m->payloadlen < 0) H_FAIL("%s: payloadlen %d", cb, m->payloadlen);
+    if (m->payloadlen > 0 && m->payload == NULL)
+        H_FAIL("%s: payload NULL with payloadlen %d", cb, m->payloadlen);
+    h_event e;
+    memset(&e, 0, sizeof e);
+    e.type = t;
+    e.client = c;
+    e.userdata = ud;
+    e.mid = m->mid;
+    e.qos = m->qos;
+    e.retain = m->retain;
+    e.dup = m->dup;
+    e.payloadlen = m->payloadlen;
+    e.payload_was_null = m->payload == NULL;
+    e.topic = strdup(m->topic);
+    e.payload = malloc((size_t)m->payloadlen + 1);
+    if (e.topic == NULL || e.payload == NULL) H_FAIL("out of memory");
+    if (m->payloadlen > 0) memcpy(e.payload, m->payload, (size_t)m->payloadlen);
+    e.payload[m->payloadlen] = 0;
+    rec_push(r, &e);
+}
+
+void h_rec_on_message(mqttc_client *c, void *ud, const mqttc_message *m) {
+    rec_message(c, ud, m, H_EV_MESSAGE, "on_message");
+}
+void h_rec_on_message_f1(mqttc_client *c, void *ud, const mqttc_message *m) {
+    rec_message(c, ud, m, H_EV_MESSAGE_F1, "filtered callback f1");
+}
+void h_rec_on_message_f2(mqttc_client *c, void *ud, const mqttc_message *m) {
+    rec_message(c, ud, m, H_EV_MESSAGE_F2, "filtered callback f2");
+}
+
+void h_rec_on_log(mqttc_client *c, void *ud, int level, const char *buf) {
+    h_rec *r = rec_of(ud, "on_log");
+    if (buf == NULL) H_FAIL("on_log: buf is NULL (level %d)", level);
+    h_event e;
+    memset(&e, 0, sizeof e);
+    e.type = H_EV_LOG;
+    e.client = c;
+    e.userdata = ud;
+    e.a = level;
+    e.text = strdup(buf);
+    if (e.text == NULL) H_FAIL("out of memory");
+    rec_push(r, &e);
+}
+
+void h_rec_attach(mqttc_client *c, unsigned which) {
+    if (which & H_CB_BASIC) {
+        mqttc_on_connect_set(c, h_rec_on_connect);
+        mqttc_on_connect_fail_set(c, h_rec_on_connect_fail);
+        mqttc_on_disconnect_set(c, h_rec_on_disconnect);
+        mqttc_on_message_set(c, h_rec_on_message);
+        mqttc_on_publish_set(c, h_rec_on_publish);
+        mqttc_on_subscribe_set(c, h_rec_on_subscribe);
+        mqttc_on_unsubscribe_set(c, h_rec_on_unsubscribe);
+    }
+    if (which & H_CB_LOG) mqttc_on_log_set(c, h_rec_on_log);
+    if (which & H_CB_SOCKETS) {
+        mqttc_on_socket_open_set(c, h_rec_on_socket_open);
+        mqttc_on_socket_close_set(c, h_rec_on_socket_close);
+        mqttc_on_socket_register_write_set(c, h_rec_on_socket_register_write);
+        mqttc_on_socket_unregister_write_set(c, h_rec_on_socket_unregister_write);
+    }
+}
+
+int h_rec_count(h_rec *r, h_ev_type t) {
+    pthread_mutex_lock(&r->mu);
+    int n = r->n[t];
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+bool h_rec_get(h_rec *r, h_ev_type t, int idx, h_event *out) {
+    bool ok = false;
+    pthread_mutex_lock(&r->mu);
+    if (idx >= 0 && idx < r->n[t]) {
+        *out = r->ev[t][idx];
+        ok = true;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (!ok) memset(out, 0, sizeof *out);
+    return ok;
+}
+
+int h_rec_count_a(h_rec *r, h_ev_type t, int value) {
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->n[t]; i++)
+        if (r->ev[t][i].a == value) n++;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+int h_rec_count_topic(h_rec *r, h_ev_type t, const char *topic) {
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->n[t]; i++)
+        if (r->ev[t][i].topic && strcmp(r->ev[t][i].topic, topic) == 0) n++;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+struct count_arg {
+    h_rec *r;
+    h_ev_type t;
+    int n;
+    bool by_a;
+    int a;
+};
+static bool count_cond(void *p) {
+    struct count_arg *a = p;
+    if (a->by_a) return h_rec_count_a(a->r, a->t, a->a) >= a->n;
+    return h_rec_count(a->r, a->t) >= a->n;
+}
+
+bool h_rec_wait(h_rec *r, h_ev_type t, int n, mqttc_client *drive, int timeout_ms) {
+    struct count_arg a = {r, t, n, false, 0};
+    return wait_until(count_cond, &a, drive, timeout_ms);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Client shortcuts                                                         */
+/* ------------------------------------------------------------------------ */
+
+mqttc_client *h_client_at(const char *file, int line, const char *tag, bool clean, h_rec *rec) {
+    char id[64];
+    errno = 0;
+    mqttc_client *c = mqttc_client_new(tag ? h_client_id(id, tag) : NULL, clean, rec,
+                                       MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_TCP);
+    if (c == NULL) h_fail(file, line, "mqttc_client_new returned NULL, errno %d (%s)", errno, strerror(errno));
+    h_rec_attach(c, H_CB_BASIC);
+    return c;
+}
+
+int h_connect_at(const char *file, int line, mqttc_client *c, h_rec *rec, int port, bool threaded) {
+    int before = h_rec_count(rec, H_EV_CONNECT);
+    errno = 0;
+    int rc = mqttc_connect(c, h_host(), port, 30, NULL);
+    if (rc != MQTTC_ERR_SUCCESS)
+        h_fail(file, line, "mqttc_connect(%s:%d) returned %d (%s), errno %d (%s)", h_host(), port,
+               rc, h_rc_name(rc), errno, strerror(errno));
+    if (threaded) {
+        rc = mqttc_loop_start(c);
+        if (rc != MQTTC_ERR_SUCCESS)
+            h_fail(file, line, "mqttc_loop_start returned %d (%s)", rc, h_rc_name(rc));
+    }
+    if (!h_rec_wait(rec, H_EV_CONNECT, before + 1, threaded ? NULL : c, 5000))
+        h_fail(file, line, "no on_connect within 5 s after mqttc_connect to port %d (last mqttc_loop rc %d)",
+               port, h_last_loop_rc());
+    h_event e;
+    h_rec_get(rec, H_EV_CONNECT, before, &e);
+    if (e.b != 0) h_fail(file, line, "on_connect rc %d, expected 0", e.b);
+    return e.a;
+}
+
+void h_disconnect_at(const char *file, int line, mqttc_client *c, h_rec *rec, bool threaded) {
+    int before = h_rec_count(rec, H_EV_DISCONNECT);
+    int rc = mqttc_disconnect(c);
+    if (rc != MQTTC_ERR_SUCCESS)
+        h_fail(file, line, "mqttc_disconnect returned %d (%s)", rc, h_rc_name(rc));
+    if (!h_rec_wait(rec, H_EV_DISCONNECT, before + 1, threaded ? NULL : c, 5000))
+        h_fail(file, line, "no on_disconnect within 5 s after mqttc_disconnect");
+    h_event e;
+    h_rec_get(rec, H_EV_DISCONNECT, before, &e);
+    if (e.a != 0) h_fail(file, line, "on_disconnect rc %d (%s) after mqttc_disconnect, expected 0", e.a, h_rc_name(e.a));
+    if (threaded) {
+        rc = mqttc_loop_stop(c, false);
+        if (rc != MQTTC_ERR_SUCCESS)
+            h_fail(file, line, "mqttc_loop_stop returned %d (%s)", rc, h_rc_name(rc));
+    }
+}
+
+int h_subscribe_at(const char *file, int line, mqttc_client *c, h_rec *rec, const char *topic, int qos,
+                   bool threaded) {
+    int mid = -12345;
+    int rc = mqttc_subscribe(c, topic, qos, &mid);
+    if (rc != MQTTC_ERR_SUCCESS)
+        h_fail(file, line, "mqttc_subscribe(%s, %d) returned %d (%s)", topic, qos, rc, h_rc_name(rc));
+    if (mid <= 0) h_fail(file, line, "mqttc_subscribe gave mid %d", mid);
+    struct count_arg a = {rec, H_EV_SUBSCRIBE, 1, true, mid};
+    if (!wait_until(count_cond, &a, threaded ? NULL : c, 5000))
+        h_fail(file, line, "no on_subscribe for mid %d within 5 s", mid);
+    int granted = -1;
+    pthread_mutex_lock(&rec->mu);
+    for (int i = 0; i < rec->n[H_EV_SUBSCRIBE]; i++) {
+        h_event *e = &rec->ev[H_EV_SUBSCRIBE][i];
+        if (e->a == mid) granted = e->b >= 1 ? e->granted[0] : -2;
+    }
+    pthread_mutex_unlock(&rec->mu);
+    if (granted == -2) h_fail(file, line, "on_subscribe for mid %d had qos_count 0", mid);
+    return granted;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Private broker                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void broker_path(const h_broker *b, char *out, size_t n, const char *file) {
+    snprintf(out, n, "%s/%s", b->dir, file);
+}
+
+static void broker_dump_log(const h_broker *b) {
+    char p[160];
+    broker_path(b, p, sizeof p, "mosquitto.log");
+    FILE *f = fopen(p, "r");
+    if (f == NULL) return;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, sz > 3000 ? sz - 3000 : 0, SEEK_SET);
+    char buf[3001];
+    size_t n = fread(buf, 1, 3000, f);
+    buf[n] = 0;
+    fclose(f);
+    fprintf(stderr, "---- tail of %s ----\n%s\n---- end ----\n", p, buf);
+}
+
+static bool port_accepts(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static void broker_spawn(h_broker *b) {
+    const char *mosq = h_env("MQTTC_TEST_MOSQUITTO");
+    char conf[160], logp[160];
+    broker_path(b, conf, sizeof conf, "mosquitto.conf");
+    broker_path(b, logp, sizeof logp, "mosquitto.log");
+    FILE *f = fopen(conf, "w");
+    if (f == NULL) H_FAIL("cannot write %s: %s", conf, strerror(errno));
+    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n", b->port);
+    if (b->persistence)
+        fprintf(f, "persistence true\npersistence_location %s/\npersistence_file mosquitto.db\n", b->dir);
+    else
+        fprintf(f, "persistence false\n");
+    fprintf(f, "log_dest file %s\nlog_type all\nmax_queued_messages 10000\n", logp);
+    if (geteuid() == 0) fprintf(f, "user root\n");
+    fclose(f);
+
+    char *const argv[] = {(char *)mosq, (char *)"-c", conf, NULL};
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) H_FAIL("fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* only async-signal-safe calls between fork and exec */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(126);
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(mosq, argv);
+        _exit(127);
+    }
+    b->pid = pid;
+    brokers_register(pid);
+    int64_t deadline = h_now_ms() + 5000;
+    for (;;) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            brokers_unregister(pid);
+            b->pid = 0;
+            broker_dump_log(b);
+            H_FAIL("private broker %s exited at start (status 0x%x, port %d)", mosq, st, b->port);
+        }
+        if (port_accepts(b->port)) return;
+        if (h_now_ms() > deadline) {
+            broker_dump_log(b);
+            H_FAIL("private broker did not accept on port %d within 5 s", b->port);
+        }
+        h_sleep_ms(20);
+    }
+}
+
+void h_broker_start(h_broker *b, bool persistence) {
+    memset(b, 0, sizeof *b);
+    b->persistence = persistence;
+    snprintf(b->dir, sizeof b->dir, "/tmp/mqttc-test-XXXXXX");
+    if (mkdtemp(b->dir) == NULL) H_FAIL("mkdtemp: %s", strerror(errno));
+    b->port = h_free_port();
+    broker_spawn(b);
+}
+
+static void broker_end(h_broker *b, int sig) {
+    if (b->pid <= 0) return;
+    kill(b->pid, sig);
+    int64_t deadline = h_now_ms() + 5000;
+    int st;
+    while (waitpid(b->pid, &st, WNOHANG) != b->pid) {
+        if (h_now_ms() > deadline) {
+            kill(b->pid, SIGKILL);
+            waitpid(b->pid, &st, 0);
+            break;
+        }
+        h_sleep_ms(10);
+    }
+    brokers_unregister(b->pid);
+    b->pid = 0;
+}
+
+void h_broker_stop(h_broker *b) { broker_end(b, SIGTERM); }
+void h_broker_kill(h_broker *b) { broker_end(b, SIGKILL); }
+
+void h_broker_restart(h_broker *b) {
+    if (b->pid > 0) H_FAIL("h_broker_restart: broker still running");
+    broker_spawn(b);
+}
+
+void h_broker_cleanup(h_broker *b) {
+    if (b->dir[0] == 0) return;
+    broker_end(b, SIGKILL);
+    static const char *const files[] = {"mosquitto.conf", "mosquitto.db", "mosquitto.db.new",
+                                        "mosquitto.log"};
+    char p[160];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        broker_path(b, p, sizeof p, files[i]);
+        unlink(p);
+    }
+    rmdir(b->dir);
+    b->dir[0] = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Will child                                                               */
+/* ------------------------------------------------------------------------ */
+
+static void hex_encode(const void *p, int n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = p;
+    for (int i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static int hex_val(char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    return -1;
+}
+
+void h_will_child_run(const h_will_child *w) {
+    if (w->payloadlen < 0 || w->payloadlen > 4096) H_FAIL("will child payload too long");
+    char *hex = malloc((size_t)w->payloadlen * 2 + 2);
+    if (hex == NULL) H_FAIL("out of memory");
+    if (w->payload == NULL)
+        strcpy(hex, "-");
+    else
+        hex_encode(w->payload, w->payloadlen, hex);
+    int pfd[2];
+    if (pipe(pfd) != 0) H_FAIL("pipe: %s", strerror(errno));
+    fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+    char port[16], qos[16], fdarg[16];
+    snprintf(port, sizeof port, "%d", w->port);
+    snprintf(qos, sizeof qos, "%d", w->qos);
+    snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
+    char *const argv[] = {g_self_exe, (char *)"--h-will-child", (char *)h_host(), port,
+                          (char *)w->topic, hex, qos, (char *)(w->retain ? "1" : "0"),
+                          (char *)(w->clear_will ? "1" : "0"), fdarg, NULL};
+    pid_t pid = fork();
+    if (pid < 0) H_FAIL("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execv(g_self_exe, argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    free(hex);
+    struct pollfd p = {pfd[0], POLLIN, 0};
+    char ch = 0;
+    int pr = poll(&p, 1, 15000);
+    ssize_t n = pr > 0 ? read(pfd[0], &ch, 1) : 0;
+    close(pfd[0]);
+    int st = 0;
+    int64_t deadline = h_now_ms() + 5000;
+    while (waitpid(pid, &st, WNOHANG) != pid) {
+        if (h_now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            H_FAIL("will child did not exit within 5 s of signalling");
+        }
+        h_sleep_ms(5);
+    }
+    if (pr <= 0) H_FAIL("will child did not report CONNACK within 15 s");
+    if (n != 1 || ch != 'R')
+        H_FAIL("will child failed before CONNACK (exit status 0x%x; its stderr is above)", st);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) H_FAIL("will child exit status 0x%x", st);
+}
+
+static int will_child_main(int argc, char **argv) {
+    g_case = "will-child";
+    alarm(20);
+    if (argc != 10) {
+        fprintf(stderr, "will child: bad arguments\n");
+        return 2;
+    }
+    const char *host = argv[2];
+    int port = atoi(argv[3]);
+    const char *topic = argv[4];
+    const char *hex = argv[5];
+    int qos = atoi(argv[6]);
+    bool retain = argv[7][0] == '1';
+    bool clear = argv[8][0] == '1';
+    int fd = atoi(argv[9]);
+    unsigned char payload[4096];
+    int plen = 0;
+    const void *pp = NULL;
+    if (strcmp(hex, "-") != 0) {
+        plen = (int)strlen(hex) / 2;
+        for (int i = 0; i < plen; i++)
+            payload[i] = (unsigned char)(hex_val(hex[2 * i]) * 16 + hex_val(hex[2 * i + 1]));
+        pp = payload;
+    }
+    h_rec rec;
+    h_rec_init(&rec);
+    char id[64];
+    mqttc_client *c = mqttc_client_new(h_client_id(id, "will"), true, &rec, MQTTC_PROTOCOL_V311,
+                                       MQTTC_TRANSPORT_TCP);
+    if (c == NULL) H_FAIL("will child: client_new failed errno %d", errno);
+    h_rec_attach(c, H_CB_BASIC);
+    CHECK_RC(mqttc_will_set(c, topic, pp, plen, qos, retain), MQTTC_ERR_SUCCESS);
+    if (clear) CHECK_RC(mqttc_will_clear(c), MQTTC_ERR_SUCCESS);
+    int rc = mqttc_connect(c, host, port, 30, NULL);
+    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("will child: connect returned %d (%s)", rc, h_rc_name(rc));
+    if (!h_rec_wait(&rec, H_EV_CONNECT, 1, c, 5000)) H_FAIL("will child: no CONNACK within 5 s");
+    h_event e;
+    h_rec_get(&rec, H_EV_CONNECT, 0, &e);
+    if (e.b != 0) H_FAIL("will child: on_connect rc %d", e.b);
+    /* Make sure CONNECT left our buffers: nothing may be pending when we vanish. */
+    if (write(fd, "R", 1) != 1) _exit(4);
+    _exit(0); /* abrupt: no DISCONNECT, no cleanup; the kernel closes the socket */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Raw MQTT                                                                 */
+/* ------------------------------------------------------------------------ */
+
+int h_listen(int *port_out) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) H_FAIL("socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) H_FAIL("bind: %s", strerror(errno));
+    if (listen(fd, 8) != 0) H_FAIL("listen: %s", strerror(errno));
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    *port_out = ntohs(a.sin_port);
+    return fd;
+}
+
+int h_accept(int lfd, int timeout_ms) {
+    struct pollfd p = {lfd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return -1;
+    return accept(lfd, NULL, NULL);
+}
+
+/* 1 ok, 0 timeout before the first byte, -1 EOF/error. */
+static int read_full(int fd, unsigned char *buf, size_t n, int timeout_ms) {
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int pr = poll(&p, 1, got == 0 ? timeout_ms : 2000);
+        if (pr == 0) {
+            if (got == 0) return 0;
+            H_FAIL("raw MQTT peer: truncated data");
+        }
+        if (pr < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r <= 0) return -1;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
+int h_pkt_read(int fd, h_pkt *p, int timeout_ms) {
+    unsigned char b;
+    int r = read_full(fd, &b, 1, timeout_ms);
+    if (r <= 0) return r;
+    memset(p, 0, offsetof(h_pkt, body));
+    p->type = b >> 4;
+    p->flags = b & 15;
+    int mult = 1, len = 0;
+    for (int i = 0; i < 4; i++) {
+        if (read_full(fd, &b, 1, 2000) != 1) return -1;
+        len += (b & 127) * mult;
+        mult *= 128;
+        if (!(b & 128)) break;
+    }
+    if (len > (int)sizeof p->body) H_FAIL("raw MQTT peer: packet of %d bytes too long", len);
+    p->len = len;
+    if (len > 0 && read_full(fd, p->body, (size_t)len, 2000) != 1) return -1;
+    p->packet_id = -1;
+    if (p->type == 3) {
+        p->qos = (p->flags >> 1) & 3;
+        p->dup = (p->flags & 8) != 0;
+        p->retain = (p->flags & 1) != 0;
+        int tl = p->body[0] << 8 | p->body[1];
+        int cl = tl < (int)sizeof p->topic - 1 ? tl : (int)sizeof p->topic - 1;
+        memcpy(p->topic, p->body + 2, (size_t)cl);
+        p->topic[cl] = 0;
+        if (p->qos > 0) p->packet_id = p->body[2 + tl] << 8 | p->body[3 + tl];
+    } else if ((p->type >= 4 && p->type <= 11) && len >= 2) {
+        p->packet_id = p->body[0] << 8 | p->body[1];
+    }
+    return 1;
+}
+
+void h_pkt_write(int fd, const void *buf, size_t n) {
+    const unsigned char *b = buf;
+    while (n > 0) {
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            H_FAIL("raw MQTT peer: send: %s", strerror(errno));
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Runner                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char msg[] = "FAIL: case timed out (watchdog); a wait inside it has no bound or the library hangs\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    brokers_kill_all();
+    _exit(2);
+}
+
+static void run_case_here(const h_case *c) {
+    g_case = c->name;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(g_prefix, sizeof g_prefix, "mqttc-test/%s/%s/%d-%ld%09ld", g_suite, c->name,
+             (int)getpid(), (long)ts.tv_sec, ts.tv_nsec);
+    signal(SIGALRM, on_alarm);
+    alarm((unsigned)(c->timeout_s * g_scale));
+    c->fn();
+    alarm(0);
+    brokers_kill_all();
+}
+
+int h_main(int argc, char **argv, const char *suite, const h_case *cases, size_t ncases) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    setvbuf(stderr, NULL, _IONBF, 0);
+    g_suite = suite;
+    const char *scale = getenv("MQTTC_TEST_TIME_SCALE");
+    const char *preload = getenv("LD_PRELOAD");
+    if (scale != NULL && atoi(scale) > 0)
+        g_scale = atoi(scale);
+    else if (preload != NULL && strstr(preload, "vgpreload") != NULL)
+        g_scale = 5; /* running under valgrind */
+    ssize_t n = readlink("/proc/self/exe", g_self_exe, sizeof g_self_exe - 1);
+    if (n <= 0) snprintf(g_self_exe, sizeof g_self_exe, "%s", argv[0]);
+    else g_self_exe[n] = 0;
+    if (argc >= 2 && strcmp(argv[1], "--h-will-child") == 0) return will_child_main(argc, argv);
+
+    for (int i = 1; i < argc; i++) {
+        bool found = false;
+        for (size_t k = 0; k < ncases; k++) found |= strcmp(argv[i], cases[k].name) == 0;
+        if (!found) {
+            fprintf(stderr, "%s: no case named %s; cases:\n", suite, argv[i]);
+            for (size_t k = 0; k < ncases; k++) fprintf(stderr, "  %s\n", cases[k].name);
+            return 2;
+        }
+    }
+    const char *nf = getenv("MQTTC_TEST_NOFORK");
+    bool nofork = nf != NULL && *nf != '\0' && *nf != '0';
+    int passed = 0, failed = 0;
+    for (size_t k = 0; k < ncases; k++) {
+        const h_case *c = &cases[k];
+        if (argc >= 2) {
+            bool sel = false;
+            for (int i = 1; i < argc; i++) sel |= strcmp(argv[i], c->name) == 0;
+            if (!sel) continue;
+        }
+        int64_t t0 = h_now_ms();
+        fprintf(stderr, "RUN  %s/%s\n", suite, c->name);
+        if (nofork) {
+            run_case_here(c);
+            g_case = "(runner)";
+            fprintf(stderr, "PASS %s/%s (%lld ms)\n", suite, c->name, (long long)(h_now_ms() - t0));
+            passed++;
+            continue;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("fork");
+            return 2;
+        }
+        if (pid == 0) {
+            run_case_here(c);
+            exit(0);
+        }
+        int st = 0;
+        int64_t deadline = t0 + (int64_t)c->timeout_s * g_scale * 1000 + 10000;
+        bool killed = false;
+        while (waitpid(pid, &st, WNOHANG) != pid) {
+            if (!killed && h_now_ms() > deadline) {
+                fprintf(stderr, "FAIL [%s/%s] did not end after its watchdog, killing it\n", suite, c->name);
+                kill(pid, SIGKILL);
+                killed = true;
+            }
+            h_sleep_ms(10);
+        }
+        long long ms = (long long)(h_now_ms() - t0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+            fprintf(stderr, "PASS %s/%s (%lld ms)\n", suite, c->name, ms);
+            passed++;
+        } else {
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "FAIL %s/%s (%lld ms): killed by signal %d (%s)\n", suite, c->name, ms,
+                        WTERMSIG(st), strsignal(WTERMSIG(st)));
+            else
+                fprintf(stderr, "FAIL %s/%s (%lld ms): exit status %d\n", suite, c->name, ms,
+                        WEXITSTATUS(st));
+            failed++;
+        }
+    }
+    printf("%s: %d passed, %d failed\n", suite, passed, failed);
+    return failed ? 1 : 0;
+}
