@@ -29,7 +29,7 @@ static int g_scale = 1; /* timeouts are multiplied by this (valgrind is slow) */
 #define H_MAX_BROKERS 8
 static volatile pid_t g_brokers[H_MAX_BROKERS];
 
-static void brokers_register(pid_t pid) {
+void h__broker_register(pid_t pid) {
     for (int i = 0; i < H_MAX_BROKERS; i++)
         if (g_brokers[i] == 0) {
             g_brokers[i] = pid;
@@ -37,12 +37,14 @@ static void brokers_register(pid_t pid) {
         }
 }
 
-static void brokers_unregister(pid_t pid) {
+void h__broker_unregister(pid_t pid) {
     for (int i = 0; i < H_MAX_BROKERS; i++)
         if (g_brokers[i] == pid) g_brokers[i] = 0;
 }
 
 /* async-signal-safe */
+const char *h__self_exe(void) { return g_self_exe; }
+
 static void brokers_kill_all(void) {
     for (int i = 0; i < H_MAX_BROKERS; i++)
         if (g_brokers[i] > 0) kill(g_brokers[i], SIGKILL);
@@ -512,348 +514,6 @@ int h_subscribe_at(const char *file, int line, mqttc_client *c, h_rec *rec, cons
 }
 
 /* ------------------------------------------------------------------------ */
-/* Private broker                                                           */
-/* ------------------------------------------------------------------------ */
-
-static void broker_path(const h_broker *b, char *out, size_t n, const char *file) {
-    snprintf(out, n, "%s/%s", b->dir, file);
-}
-
-static void broker_dump_log(const h_broker *b) {
-    char p[160];
-    broker_path(b, p, sizeof p, "mosquitto.log");
-    FILE *f = fopen(p, "r");
-    if (f == NULL) return;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, sz > 3000 ? sz - 3000 : 0, SEEK_SET);
-    char buf[3001];
-    size_t n = fread(buf, 1, 3000, f);
-    buf[n] = 0;
-    fclose(f);
-    fprintf(stderr, "---- tail of %s ----\n%s\n---- end ----\n", p, buf);
-}
-
-static bool port_accepts(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-static void broker_spawn(h_broker *b) {
-    const char *mosq = h_env("MQTTC_TEST_MOSQUITTO");
-    char conf[160], logp[160];
-    broker_path(b, conf, sizeof conf, "mosquitto.conf");
-    broker_path(b, logp, sizeof logp, "mosquitto.log");
-    FILE *f = fopen(conf, "w");
-    if (f == NULL) H_FAIL("cannot write %s: %s", conf, strerror(errno));
-    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n", b->port);
-    if (b->persistence)
-        fprintf(f, "persistence true\npersistence_location %s/\npersistence_file mosquitto.db\n", b->dir);
-    else
-        fprintf(f, "persistence false\n");
-    fprintf(f, "log_dest file %s\nlog_type all\nmax_queued_messages 10000\n", logp);
-    if (geteuid() == 0) fprintf(f, "user root\n");
-    fclose(f);
-
-    char *const argv[] = {(char *)mosq, (char *)"-c", conf, NULL};
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) H_FAIL("fork: %s", strerror(errno));
-    if (pid == 0) {
-        /* only async-signal-safe calls between fork and exec */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(126);
-        int fd = open("/dev/null", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execv(mosq, argv);
-        _exit(127);
-    }
-    b->pid = pid;
-    brokers_register(pid);
-    int64_t deadline = h_now_ms() + 5000;
-    for (;;) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            brokers_unregister(pid);
-            b->pid = 0;
-            broker_dump_log(b);
-            H_FAIL("private broker %s exited at start (status 0x%x, port %d)", mosq, st, b->port);
-        }
-        if (port_accepts(b->port)) return;
-        if (h_now_ms() > deadline) {
-            broker_dump_log(b);
-            H_FAIL("private broker did not accept on port %d within 5 s", b->port);
-        }
-        h_sleep_ms(20);
-    }
-}
-
-void h_broker_start(h_broker *b, bool persistence) {
-    memset(b, 0, sizeof *b);
-    b->persistence = persistence;
-    snprintf(b->dir, sizeof b->dir, "/tmp/mqttc-test-XXXXXX");
-    if (mkdtemp(b->dir) == NULL) H_FAIL("mkdtemp: %s", strerror(errno));
-    b->port = h_free_port();
-    broker_spawn(b);
-}
-
-static void broker_end(h_broker *b, int sig) {
-    if (b->pid <= 0) return;
-    kill(b->pid, sig);
-    int64_t deadline = h_now_ms() + 5000;
-    int st;
-    while (waitpid(b->pid, &st, WNOHANG) != b->pid) {
-        if (h_now_ms() > deadline) {
-            kill(b->pid, SIGKILL);
-            waitpid(b->pid, &st, 0);
-            break;
-        }
-        h_sleep_ms(10);
-    }
-    brokers_unregister(b->pid);
-    b->pid = 0;
-}
-
-void h_broker_stop(h_broker *b) { broker_end(b, SIGTERM); }
-void h_broker_kill(h_broker *b) { broker_end(b, SIGKILL); }
-
-void h_broker_restart(h_broker *b) {
-    if (b->pid > 0) H_FAIL("h_broker_restart: broker still running");
-    broker_spawn(b);
-}
-
-void h_broker_cleanup(h_broker *b) {
-    if (b->dir[0] == 0) return;
-    broker_end(b, SIGKILL);
-    static const char *const files[] = {"mosquitto.conf", "mosquitto.db", "mosquitto.db.new",
-                                        "mosquitto.log"};
-    char p[160];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        broker_path(b, p, sizeof p, files[i]);
-        unlink(p);
-    }
-    rmdir(b->dir);
-    b->dir[0] = 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Will child                                                               */
-/* ------------------------------------------------------------------------ */
-
-static void hex_encode(const void *p, int n, char *out) {
-    static const char digits[] = "0123456789abcdef";
-    const unsigned char *b = p;
-    for (int i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
-static int hex_val(char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    return -1;
-}
-
-void h_will_child_run(const h_will_child *w) {
-    if (w->payloadlen < 0 || w->payloadlen > 4096) H_FAIL("will child payload too long");
-    char *hex = malloc((size_t)w->payloadlen * 2 + 2);
-    if (hex == NULL) H_FAIL("out of memory");
-    if (w->payload == NULL)
-        strcpy(hex, "-");
-    else
-        hex_encode(w->payload, w->payloadlen, hex);
-    int pfd[2];
-    if (pipe(pfd) != 0) H_FAIL("pipe: %s", strerror(errno));
-    fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-    char port[16], qos[16], fdarg[16];
-    snprintf(port, sizeof port, "%d", w->port);
-    snprintf(qos, sizeof qos, "%d", w->qos);
-    snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
-    char *const argv[] = {g_self_exe, (char *)"--h-will-child", (char *)h_host(), port,
-                          (char *)w->topic, hex, qos, (char *)(w->retain ? "1" : "0"),
-                          (char *)(w->clear_will ? "1" : "0"), fdarg, NULL};
-    pid_t pid = fork();
-    if (pid < 0) H_FAIL("fork: %s", strerror(errno));
-    if (pid == 0) {
-        execv(g_self_exe, argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    free(hex);
-    struct pollfd p = {pfd[0], POLLIN, 0};
-    char ch = 0;
-    int pr = poll(&p, 1, 15000);
-    ssize_t n = pr > 0 ? read(pfd[0], &ch, 1) : 0;
-    close(pfd[0]);
-    int st = 0;
-    int64_t deadline = h_now_ms() + 5000;
-    while (waitpid(pid, &st, WNOHANG) != pid) {
-        if (h_now_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            H_FAIL("will child did not exit within 5 s of signalling");
-        }
-        h_sleep_ms(5);
-    }
-    if (pr <= 0) H_FAIL("will child did not report CONNACK within 15 s");
-    if (n != 1 || ch != 'R')
-        H_FAIL("will child failed before CONNACK (exit status 0x%x; its stderr is above)", st);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) H_FAIL("will child exit status 0x%x", st);
-}
-
-static int will_child_main(int argc, char **argv) {
-    g_case = "will-child";
-    alarm(20);
-    if (argc != 10) {
-        fprintf(stderr, "will child: bad arguments\n");
-        return 2;
-    }
-    const char *host = argv[2];
-    int port = atoi(argv[3]);
-    const char *topic = argv[4];
-    const char *hex = argv[5];
-    int qos = atoi(argv[6]);
-    bool retain = argv[7][0] == '1';
-    bool clear = argv[8][0] == '1';
-    int fd = atoi(argv[9]);
-    unsigned char payload[4096];
-    int plen = 0;
-    const void *pp = NULL;
-    if (strcmp(hex, "-") != 0) {
-        plen = (int)strlen(hex) / 2;
-        for (int i = 0; i < plen; i++)
-            payload[i] = (unsigned char)(hex_val(hex[2 * i]) * 16 + hex_val(hex[2 * i + 1]));
-        pp = payload;
-    }
-    h_rec rec;
-    h_rec_init(&rec);
-    char id[64];
-    mqttc_client *c = mqttc_client_new(h_client_id(id, "will"), true, &rec, MQTTC_PROTOCOL_V311,
-                                       MQTTC_TRANSPORT_TCP);
-    if (c == NULL) H_FAIL("will child: client_new failed errno %d", errno);
-    h_rec_attach(c, H_CB_BASIC);
-    CHECK_RC(mqttc_will_set(c, topic, pp, plen, qos, retain), MQTTC_ERR_SUCCESS);
-    if (clear) CHECK_RC(mqttc_will_clear(c), MQTTC_ERR_SUCCESS);
-    int rc = mqttc_connect(c, host, port, 30, NULL);
-    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("will child: connect returned %d (%s)", rc, h_rc_name(rc));
-    if (!h_rec_wait(&rec, H_EV_CONNECT, 1, c, 5000)) H_FAIL("will child: no CONNACK within 5 s");
-    h_event e;
-    h_rec_get(&rec, H_EV_CONNECT, 0, &e);
-    if (e.b != 0) H_FAIL("will child: on_connect rc %d", e.b);
-    /* Make sure CONNECT left our buffers: nothing may be pending when we vanish. */
-    if (write(fd, "R", 1) != 1) _exit(4);
-    _exit(0); /* abrupt: no DISCONNECT, no cleanup; the kernel closes the socket */
-}
-
-/* ------------------------------------------------------------------------ */
-/* Raw MQTT                                                                 */
-/* ------------------------------------------------------------------------ */
-
-int h_listen(int *port_out) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) H_FAIL("socket: %s", strerror(errno));
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) H_FAIL("bind: %s", strerror(errno));
-    if (listen(fd, 8) != 0) H_FAIL("listen: %s", strerror(errno));
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    *port_out = ntohs(a.sin_port);
-    return fd;
-}
-
-int h_accept(int lfd, int timeout_ms) {
-    struct pollfd p = {lfd, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) <= 0) return -1;
-    return accept(lfd, NULL, NULL);
-}
-
-/* 1 ok, 0 timeout before the first byte, -1 EOF/error. */
-static int read_full(int fd, unsigned char *buf, size_t n, int timeout_ms) {
-    size_t got = 0;
-    while (got < n) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int pr = poll(&p, 1, got == 0 ? timeout_ms : 2000);
-        if (pr == 0) {
-            if (got == 0) return 0;
-            H_FAIL("raw MQTT peer: truncated data");
-        }
-        if (pr < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0) return -1;
-        got += (size_t)r;
-    }
-    return 1;
-}
-
-int h_pkt_read(int fd, h_pkt *p, int timeout_ms) {
-    unsigned char b;
-    int r = read_full(fd, &b, 1, timeout_ms);
-    if (r <= 0) return r;
-    memset(p, 0, offsetof(h_pkt, body));
-    p->type = b >> 4;
-    p->flags = b & 15;
-    int mult = 1, len = 0;
-    for (int i = 0; i < 4; i++) {
-        if (read_full(fd, &b, 1, 2000) != 1) return -1;
-        len += (b & 127) * mult;
-        mult *= 128;
-        if (!(b & 128)) break;
-    }
-    if (len > (int)sizeof p->body) H_FAIL("raw MQTT peer: packet of %d bytes too long", len);
-    p->len = len;
-    if (len > 0 && read_full(fd, p->body, (size_t)len, 2000) != 1) return -1;
-    p->packet_id = -1;
-    if (p->type == 3) {
-        p->qos = (p->flags >> 1) & 3;
-        p->dup = (p->flags & 8) != 0;
-        p->retain = (p->flags & 1) != 0;
-        int tl = p->body[0] << 8 | p->body[1];
-        int cl = tl < (int)sizeof p->topic - 1 ? tl : (int)sizeof p->topic - 1;
-        memcpy(p->topic, p->body + 2, (size_t)cl);
-        p->topic[cl] = 0;
-        if (p->qos > 0) p->packet_id = p->body[2 + tl] << 8 | p->body[3 + tl];
-    } else if ((p->type >= 4 && p->type <= 11) && len >= 2) {
-        p->packet_id = p->body[0] << 8 | p->body[1];
-    }
-    return 1;
-}
-
-void h_pkt_write(int fd, const void *buf, size_t n) {
-    const unsigned char *b = buf;
-    while (n > 0) {
-        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            H_FAIL("raw MQTT peer: send: %s", strerror(errno));
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-}
-
-/* ------------------------------------------------------------------------ */
 /* Runner                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -892,7 +552,10 @@ int h_main(int argc, char **argv, const char *suite, const h_case *cases, size_t
     ssize_t n = readlink("/proc/self/exe", g_self_exe, sizeof g_self_exe - 1);
     if (n <= 0) snprintf(g_self_exe, sizeof g_self_exe, "%s", argv[0]);
     else g_self_exe[n] = 0;
-    if (argc >= 2 && strcmp(argv[1], "--h-will-child") == 0) return will_child_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "--h-will-child") == 0) {
+        g_case = "will-child";
+        return h__will_child_main(argc, argv);
+    }
 
     for (int i = 1; i < argc; i++) {
         bool found = false;

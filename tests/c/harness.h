@@ -330,4 +330,31 @@ typedef struct h_pkt {
 int h_pkt_read(int fd, h_pkt *p, int timeout_ms);
 void h_pkt_write(int fd, const void *buf, size_t n); /* fails the case on error */
 
+/* A scripted broker: listens on 127.0.0.1, accepts one client at a time. */
+typedef struct h_fake {
+    int lfd, fd, port;
+    bool answer_ping; /* answer PINGREQ with PINGRESP by itself (default true) */
+    int pings;        /* PINGREQs answered */
+} h_fake;
+void h_fake_listen(h_fake *f);
+void h_fake_accept(h_fake *f, int timeout_ms);          /* fails when nobody connects */
+int h_fake_read(h_fake *f, h_pkt *p, int timeout_ms);   /* as h_pkt_read, PINGREQ handled */
+int h_fake_expect(h_fake *f, h_pkt *p, int type, int timeout_ms); /* fails otherwise; returns packet id */
+void h_fake_ack(h_fake *f, int type, int id);           /* PUBACK 4, PUBREC 5, PUBREL 6, PUBCOMP 7, ... */
+void h_fake_connack(h_fake *f, int flags, int rc);
+void h_fake_drop(h_fake *f);                            /* close the client's connection */
+void h_fake_close(h_fake *f);                           /* and the listener */
+
+/* Internal, shared between the harness files. */
+void h__broker_register(pid_t pid);
+void h__broker_unregister(pid_t pid);
+const char *h__self_exe(void);
+int h__will_child_main(int argc, char **argv);
+
+/* Internal, shared between the harness files. */
+void h__broker_register(pid_t pid);
+void h__broker_unregister(pid_t pid);
+const char *h__self_exe(void);
+int h__will_child_main(int argc, char **argv);
+
 #endif

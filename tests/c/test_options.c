@@ -6,69 +6,31 @@
 
 #include <unistd.h>
 
-typedef struct fake {
-    int lfd, fd, port;
-} fake;
-
-static void fake_listen(fake *f) {
-    f->lfd = h_listen(&f->port);
-    f->fd = -1;
-}
-
-static void fake_close(fake *f) {
-    if (f->fd >= 0) close(f->fd);
-    close(f->lfd);
-}
-
-/* Reads the next packet, answering PINGREQ by itself. 1 packet, 0 timeout. */
-static int fake_read(fake *f, h_pkt *p, int timeout_ms) {
-    for (;;) {
-        int r = h_pkt_read(f->fd, p, timeout_ms);
-        CHECK_MSG(r >= 0, "fake broker: client closed the connection");
-        if (r == 0) return 0;
-        if (p->type == 12) {
-            static const unsigned char pingresp[] = {0xd0, 0};
-            h_pkt_write(f->fd, pingresp, 2);
-            continue;
-        }
-        return 1;
-    }
-}
-
-static void fake_ack(fake *f, int type, int flags, int id) {
-    unsigned char b[4] = {(unsigned char)(type << 4 | flags), 2, (unsigned char)(id >> 8), (unsigned char)(id & 255)};
-    h_pkt_write(f->fd, b, 4);
-}
-
 /* connect_async + loop_start, accept, check CONNECT, answer CONNACK. */
-static void fake_session(fake *f, mqttc_client *c, h_rec *rec) {
+static void fake_session(h_fake *f, mqttc_client *c, h_rec *rec) {
     CHECK_RC(mqttc_connect_async(c, "127.0.0.1", f->port, 60, NULL), MQTTC_ERR_SUCCESS);
     CHECK_RC(mqttc_loop_start(c), MQTTC_ERR_SUCCESS);
-    f->fd = h_accept(f->lfd, 5000);
-    CHECK_MSG(f->fd >= 0, "client did not connect to the fake broker");
+    h_fake_accept(f, 5000);
     static h_pkt p;
-    CHECK_MSG(fake_read(f, &p, 5000) == 1, "no CONNECT");
-    CHECK_EQ(p.type, 1);
+    h_fake_expect(f, &p, 1, 5000);
     CHECK_MEMEQ(p.body, 6, "\0\4MQTT", 6);
     CHECK_EQ(p.body[6], 4); /* protocol level 3.1.1 */
-    static const unsigned char connack[] = {0x20, 2, 0, 0};
-    h_pkt_write(f->fd, connack, 4);
+    h_fake_connack(f, 0, 0);
     CHECK_MSG(h_rec_wait(rec, H_EV_CONNECT, 1, NULL, 5000), "no on_connect after CONNACK");
 }
 
-static void fake_end(fake *f, mqttc_client *c, h_rec *rec) {
+static void fake_end(h_fake *f, mqttc_client *c, h_rec *rec) {
     CHECK_RC(mqttc_disconnect(c), MQTTC_ERR_SUCCESS);
     static h_pkt p;
-    CHECK_MSG(fake_read(f, &p, 5000) == 1, "no DISCONNECT packet");
-    CHECK_EQ(p.type, 14);
+    h_fake_expect(f, &p, 14, 5000);
     CHECK(h_rec_wait(rec, H_EV_DISCONNECT, 1, NULL, 5000));
     CHECK_RC(mqttc_loop_stop(c, false), MQTTC_ERR_SUCCESS);
-    fake_close(f);
+    h_fake_close(f);
 }
 
 static void inflight_limit_on_the_wire(void) {
-    fake f;
-    fake_listen(&f);
+    h_fake f;
+    h_fake_listen(&f);
     h_rec rec;
     h_rec_init(&rec);
     mqttc_client *c = h_client("inflight", true, &rec);
@@ -83,7 +45,7 @@ static void inflight_limit_on_the_wire(void) {
     static h_pkt p;
     int seen = 0, acked = 0;
     /* without acks exactly 3 PUBLISH packets come */
-    while (fake_read(&f, &p, 700) == 1) {
+    while (h_fake_read(&f, &p, 700) == 1) {
         CHECK_EQ(p.type, 3);
         CHECK_MSG(seen < 3, "PUBLISH #%d sent with only %d acknowledged: max_inflight 3 not honoured", seen + 1, acked);
         CHECK_EQ(p.packet_id, mids[seen]);
@@ -95,9 +57,9 @@ static void inflight_limit_on_the_wire(void) {
     /* each PUBACK lets exactly one more through, in order */
     while (acked < N) {
         CHECK_MSG(acked < seen, "after %d PUBACKs only %d of %d PUBLISH packets arrived", acked, seen, N);
-        fake_ack(&f, 4, 0, mids[acked]);
+        h_fake_ack(&f, 4, mids[acked]);
         acked++;
-        while (fake_read(&f, &p, seen < N ? 1000 : 300) == 1) {
+        while (h_fake_read(&f, &p, seen < N ? 1000 : 300) == 1) {
             CHECK_EQ(p.type, 3);
             CHECK_MSG(seen - acked < 3, "more than 3 unacknowledged PUBLISH packets");
             CHECK_EQ(p.packet_id, mids[seen]);
@@ -118,8 +80,8 @@ static void inflight_limit_on_the_wire(void) {
 }
 
 static void inflight_zero_is_unlimited(void) {
-    fake f;
-    fake_listen(&f);
+    h_fake f;
+    h_fake_listen(&f);
     h_rec rec;
     h_rec_init(&rec);
     mqttc_client *c = h_client("inflight0", true, &rec);
@@ -128,12 +90,12 @@ static void inflight_zero_is_unlimited(void) {
     for (int i = 0; i < 50; i++) CHECK_RC(mqttc_publish(c, "inflight/0", "x", 1, 1, false, NULL), MQTTC_ERR_SUCCESS);
     static h_pkt p;
     int seen = 0;
-    while (seen < 50 && fake_read(&f, &p, 1000) == 1) {
+    while (seen < 50 && h_fake_read(&f, &p, 1000) == 1) {
         CHECK_EQ(p.type, 3);
         seen++;
     }
     CHECK_MSG(seen == 50, "max_inflight 0: %d of 50 PUBLISH packets sent without acks", seen);
-    for (int i = 1; i <= 50; i++) fake_ack(&f, 4, 0, i);
+    for (int i = 1; i <= 50; i++) h_fake_ack(&f, 4, i);
     CHECK(h_rec_wait(&rec, H_EV_PUBLISH, 50, NULL, 5000));
     fake_end(&f, c, &rec);
     mqttc_client_destroy(c);
@@ -141,8 +103,8 @@ static void inflight_zero_is_unlimited(void) {
 }
 
 static void message_retry_resends_with_dup(void) {
-    fake f;
-    fake_listen(&f);
+    h_fake f;
+    h_fake_listen(&f);
     h_rec rec;
     h_rec_init(&rec);
     mqttc_client *c = h_client("retry", true, &rec);
@@ -152,35 +114,35 @@ static void message_retry_resends_with_dup(void) {
         int mid = 0;
         CHECK_RC(mqttc_publish(c, "retry/t", "r", 1, qos, false, &mid), MQTTC_ERR_SUCCESS);
         static h_pkt p;
-        CHECK_MSG(fake_read(&f, &p, 2000) == 1, "no PUBLISH");
+        CHECK_MSG(h_fake_read(&f, &p, 2000) == 1, "no PUBLISH");
         CHECK_EQ(p.type, 3);
         CHECK_EQ(p.packet_id, mid);
         CHECK(!p.dup);
         int64_t t1 = h_now_ms();
-        CHECK_MSG(fake_read(&f, &p, 4000) == 1, "QoS %d: no resend within 4 s with message_retry_set(1)", qos);
+        CHECK_MSG(h_fake_read(&f, &p, 4000) == 1, "QoS %d: no resend within 4 s with message_retry_set(1)", qos);
         int64_t dt = h_now_ms() - t1;
         CHECK_EQ(p.type, 3);
         CHECK_EQ(p.packet_id, mid);
         CHECK_MSG(p.dup, "resent PUBLISH without DUP");
         CHECK_MSG(dt >= 800, "resent after %lld ms, retry is 1 s", (long long)dt);
         if (qos == 1) {
-            fake_ack(&f, 4, 0, mid);
+            h_fake_ack(&f, 4, mid);
         } else {
-            fake_ack(&f, 5, 0, mid); /* PUBREC */
+            h_fake_ack(&f, 5, mid); /* PUBREC */
             do {
-                CHECK_MSG(fake_read(&f, &p, 3000) == 1, "no PUBREL after PUBREC");
+                CHECK_MSG(h_fake_read(&f, &p, 3000) == 1, "no PUBREL after PUBREC");
             } while (p.type == 3); /* a PUBLISH resend may have crossed our PUBREC */
             CHECK_EQ(p.type, 6);
             CHECK_EQ(p.flags, 2);
             CHECK_EQ(p.packet_id, mid);
-            fake_ack(&f, 7, 0, mid); /* PUBCOMP */
+            h_fake_ack(&f, 7, mid); /* PUBCOMP */
         }
         CHECK(h_rec_wait(&rec, H_EV_PUBLISH, qos, NULL, 5000));
         CHECK_EQ(h_rec_count_a(&rec, H_EV_PUBLISH, mid), 1);
     }
     h_sleep_ms(1500); /* nothing more is resent once acknowledged */
     static h_pkt p;
-    while (fake_read(&f, &p, 10) == 1) CHECK_MSG(p.type == 6, "unexpected packet type %d after all acks", p.type);
+    while (h_fake_read(&f, &p, 10) == 1) CHECK_MSG(p.type == 6, "unexpected packet type %d after all acks", p.type);
     CHECK_EQ(h_rec_count(&rec, H_EV_PUBLISH), 2);
     fake_end(&f, c, &rec);
     mqttc_client_destroy(c);
@@ -188,8 +150,8 @@ static void message_retry_resends_with_dup(void) {
 }
 
 static void default_retry_never_resends(void) {
-    fake f;
-    fake_listen(&f);
+    h_fake f;
+    h_fake_listen(&f);
     h_rec rec;
     h_rec_init(&rec);
     mqttc_client *c = h_client("noretry", true, &rec);
@@ -197,13 +159,13 @@ static void default_retry_never_resends(void) {
     int mid = 0;
     CHECK_RC(mqttc_publish(c, "retry/none", "r", 1, 1, false, &mid), MQTTC_ERR_SUCCESS);
     static h_pkt p;
-    CHECK_EQ(fake_read(&f, &p, 2000), 1);
+    CHECK_EQ(h_fake_read(&f, &p, 2000), 1);
     CHECK_EQ(p.type, 3);
-    CHECK_MSG(fake_read(&f, &p, 2500) == 0, "packet type %d (dup %d) sent while the PUBLISH was unacknowledged; "
+    CHECK_MSG(h_fake_read(&f, &p, 2500) == 0, "packet type %d (dup %d) sent while the PUBLISH was unacknowledged; "
               "message_retry 0 must never resend on a live connection", p.type, p.dup);
     CHECK(!mqttc_is_published(c, mid));
     CHECK_RC(mqttc_wait_for_publish(c, mid, 100), MQTTC_ERR_AGAIN);
-    fake_ack(&f, 4, 0, mid);
+    h_fake_ack(&f, 4, mid);
     CHECK_RC(mqttc_wait_for_publish(c, mid, 5000), MQTTC_ERR_SUCCESS);
     CHECK(mqttc_is_published(c, mid));
     fake_end(&f, c, &rec);
