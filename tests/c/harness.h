@@ -329,6 +329,8 @@ typedef struct h_pkt {
 /* 1: packet read; 0: nothing arrived within timeout_ms; -1: EOF or error. */
 int h_pkt_read(int fd, h_pkt *p, int timeout_ms);
 void h_pkt_write(int fd, const void *buf, size_t n); /* fails the case on error */
+/* One read of whatever is there: bytes read, 0 on timeout, -1 on EOF or error. */
+ssize_t h_pkt_read_raw(int fd, void *buf, size_t n, int timeout_ms);
 
 /* A scripted broker: listens on 127.0.0.1, accepts one client at a time. */
 typedef struct h_fake {

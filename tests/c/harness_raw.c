@@ -88,6 +88,15 @@ int h_pkt_read(int fd, h_pkt *p, int timeout_ms) {
     return 1;
 }
 
+ssize_t h_pkt_read_raw(int fd, void *buf, size_t n, int timeout_ms) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int pr = poll(&p, 1, timeout_ms);
+    if (pr == 0) return 0;
+    if (pr < 0) return -1;
+    ssize_t r = read(fd, buf, n);
+    return r > 0 ? r : -1;
+}
+
 void h_pkt_write(int fd, const void *buf, size_t n) {
     const unsigned char *b = buf;
     while (n > 0) {
