@@ -222,7 +222,7 @@ static void keepalive_timeout_while_publishing(void) {
     CHECK_RC(mqttc_reconnect_on_failure_set(c, false), MQTTC_ERR_SUCCESS);
     f.answer_ping = false;
     int64_t t0 = h_now_ms(), t_ping = -1, t_eof = -1;
-    while (h_now_ms() - t0 < 5000 && t_eof < 0) {
+    while (h_now_ms() - t0 < 5000 * h_time_scale() && t_eof < 0) {
         mqttc_publish(c, "ka", "x", 1, 0, false, NULL);
         int r;
         while ((r = h_fake_read(&f, &p, 100)) == 1)
@@ -231,9 +231,9 @@ static void keepalive_timeout_while_publishing(void) {
     }
     h_log("PINGREQ after %lld ms, connection closed after %lld ms (keepalive 1 s)", (long long)t_ping, (long long)t_eof);
     CHECK_MSG(t_ping >= 0, "no PINGREQ within 5 s while publishing with keepalive 1 and nothing incoming");
-    CHECK_MSG(t_ping >= 700 && t_ping <= 1700, "PINGREQ after %lld ms, keepalive is 1 s", (long long)t_ping);
+    CHECK_MSG(t_ping >= 700 && t_ping <= 1700 * h_time_scale(), "PINGREQ after %lld ms, keepalive is 1 s", (long long)t_ping);
     CHECK_MSG(t_eof >= 0, "client did not close the connection without PINGRESP");
-    CHECK_MSG(t_eof >= t_ping + 500 && t_eof <= t_ping + 2500, "closed %lld ms after PINGREQ, keepalive 1 s",
+    CHECK_MSG(t_eof >= t_ping + 500 && t_eof <= t_ping + 2500 * h_time_scale(), "closed %lld ms after PINGREQ, keepalive 1 s",
               (long long)(t_eof - t_ping));
     CHECK(h_rec_wait(&rec, H_EV_DISCONNECT, 1, NULL, 2000));
     h_event e;
