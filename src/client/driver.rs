@@ -93,7 +93,7 @@ impl Shared {
                 return set_errno(Error::Io(e));
             }
         }
-        self.with(|inner| {
+        let rc = self.with(|inner| {
             if inner.conn.is_none() {
                 return code::SUCCESS;
             }
@@ -106,6 +106,17 @@ impl Shared {
                 return rc;
             }
             inner.flush()
+        });
+        if rc != code::SUCCESS {
+            return rc;
+        }
+        // Acknowledgements and publishes made by the callbacks just dispatched.
+        self.with(|inner| {
+            if inner.wants_write() {
+                inner.flush()
+            } else {
+                code::SUCCESS
+            }
         })
     }
 

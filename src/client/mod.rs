@@ -96,6 +96,8 @@ pub struct Shared {
     pub waker: Mutex<Option<Arc<mio::Waker>>>,
     /// Set by loop_stop / destroy: the loop thread leaves as soon as it can.
     pub terminate: AtomicBool,
+    /// The handle was destroyed (possibly from inside a callback): no more callbacks.
+    pub destroyed: AtomicBool,
     pub thread: Mutex<Option<(JoinHandle<()>, ThreadId)>>,
 }
 
@@ -171,6 +173,7 @@ impl Client {
                 driver: Mutex::new(None),
                 waker: Mutex::new(None),
                 terminate: AtomicBool::new(false),
+                destroyed: AtomicBool::new(false),
                 thread: Mutex::new(None),
             }),
         })
@@ -446,6 +449,9 @@ impl Drop for Client {
     fn drop(&mut self) {
         // Stop the loop thread (detached when destroy runs inside one of its
         // callbacks), then close the socket without DISCONNECT, as paho does.
+        self.shared
+            .destroyed
+            .store(true, std::sync::atomic::Ordering::Release);
         let _ = self.shared.loop_stop();
         let mut cb = self.callbacks();
         *cb = Callbacks::new(std::ptr::null_mut());
@@ -492,31 +498,29 @@ impl Shared {
     }
 
     /// Dispatch notifications (no lock held), then acknowledge delivered messages.
+    /// The acknowledgements are queued here and written by the loop (`loop_once`
+    /// flushes after dispatching; an external loop hears `on_socket_register_write`).
     pub fn deliver(&self, notes: Vec<Notify>) {
         if notes.is_empty() {
             return;
         }
         let cb = lock(&self.callbacks).clone();
         let mut delivered = Vec::new();
-        notify::dispatch(&cb, notes, &mut delivered);
-        if !delivered.is_empty() {
-            let direct = !self.has_driver_thread();
-            let notes = {
-                let mut inner = lock(&self.inner);
-                for (qos, pkid) in delivered {
-                    inner.session.message_delivered(qos, pkid);
-                }
-                if direct {
-                    inner.sync_write_watch();
-                } else {
-                    inner.flush();
-                }
-                std::mem::take(&mut inner.notes)
-            };
-            if !notes.is_empty() {
-                let cb = lock(&self.callbacks).clone();
-                notify::dispatch(&cb, notes, &mut Vec::new());
+        notify::dispatch(&cb, notes, &mut delivered, &self.destroyed);
+        if delivered.is_empty() {
+            return;
+        }
+        let notes = {
+            let mut inner = lock(&self.inner);
+            for (qos, pkid) in delivered {
+                inner.session.message_delivered(qos, pkid);
             }
+            inner.sync_write_watch();
+            std::mem::take(&mut inner.notes)
+        };
+        if !notes.is_empty() {
+            let cb = lock(&self.callbacks).clone();
+            notify::dispatch(&cb, notes, &mut Vec::new(), &self.destroyed);
         }
     }
 
@@ -530,10 +534,6 @@ impl Shared {
         lock(&self.thread)
             .as_ref()
             .is_some_and(|(_, id)| *id == std::thread::current().id())
-    }
-
-    fn has_driver_thread(&self) -> bool {
-        lock(&self.thread).is_some()
     }
 
     pub fn reconnect(&self) -> Result<(), Error> {

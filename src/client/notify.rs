@@ -6,6 +6,7 @@ use crate::ffi::types::*;
 use crate::proto::{Publish, QoS};
 use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Opaque user pointer handed back to every callback.
@@ -96,11 +97,20 @@ pub enum Notify {
 
 /// Deliver notifications in order. Returns the incoming QoS>0 messages whose callback
 /// has returned, to be acknowledged.
-pub fn dispatch(cb: &Callbacks, notes: Vec<Notify>, delivered: &mut Vec<(QoS, u16)>) {
+/// Stops as soon as `destroyed` is set (the client was destroyed by a callback).
+pub fn dispatch(
+    cb: &Callbacks,
+    notes: Vec<Notify>,
+    delivered: &mut Vec<(QoS, u16)>,
+    destroyed: &AtomicBool,
+) {
     let h = cb.handle.0;
     let ud = cb.userdata.0;
     let mut topic_buf: Vec<u8> = Vec::new();
     for note in notes {
+        if destroyed.load(Ordering::Acquire) {
+            return;
+        }
         match note {
             Notify::Connect { flags, rc } => {
                 if let Some(f) = cb.on_connect {
