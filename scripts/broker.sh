@@ -158,6 +158,11 @@ write_config() {
         echo "log_timestamp true"
         echo "connection_messages true"
         echo "max_keepalive 65535"
+        # No limit on QoS 1/2 messages in flight to a client: mosquitto 2.0.11
+        # (Debian 12) stops delivering QoS 2 messages to a subscriber for good
+        # once more than max_inflight_messages (default 20) are queued for it;
+        # later releases fixed their inflight accounting.
+        echo "max_inflight_messages 0"
         for name in "${LISTENERS[@]}"; do
             echo
             "listener_$name" "${PORTS[$name]}"
