@@ -1,0 +1,197 @@
+//! Outgoing QoS 1 and QoS 2 messages: the in-flight window, the queue behind it, and
+//! resending after a reconnect or a retry interval.
+//!
+//! Every unacknowledged message lives in one map ordered by a sequence number taken at
+//! `publish` time, so resends keep the original order (MQTT-4.6.0-1), and a second map
+//! finds a message from its packet id in O(1) on each acknowledgement (walking the
+//! in-flight list per ack is what makes libmosquitto slow with big windows).
+//!
+//! Messages are always sent oldest first, so the messages ever sent form a prefix of the
+//! sequence: everything below `queue_start` has been sent at least once, everything
+//! from it on is still queued. The next queued message is one range lookup away.
+
+use super::output::Output;
+use crate::proto::{Ack, Packet, PacketId, QoS};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum OutState {
+    /// Never sent: waiting for a connection or for room in the in-flight window.
+    Queued,
+    /// QoS 1 PUBLISH sent.
+    WaitPubAck,
+    /// QoS 2 PUBLISH sent.
+    WaitPubRec,
+    /// QoS 2 PUBREC received and PUBREL sent (or due on the next connection).
+    WaitPubComp,
+}
+
+#[derive(Debug)]
+struct OutMsg {
+    mid: PacketId,
+    topic: Box<str>,
+    payload: Box<[u8]>,
+    qos: QoS,
+    retain: bool,
+    state: OutState,
+    /// When the last packet of this flow (PUBLISH or PUBREL) was queued for writing.
+    sent_at: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct OutStore {
+    msgs: BTreeMap<u64, OutMsg>,
+    by_mid: HashMap<PacketId, u64>,
+    next_seq: u64,
+    /// Sequence numbers below this have been sent; from it on they are queued.
+    queue_start: u64,
+    /// Messages sent and not yet complete (the in-flight window's occupancy).
+    inflight: usize,
+    /// (sent_at, seq) of every sent message, so the retry deadline is the first entry.
+    timeline: BTreeSet<(Instant, u64)>,
+}
+
+impl OutStore {
+    /// Unacknowledged messages, in flight plus queued (what `max_queued` limits).
+    pub(super) fn len(&self) -> usize {
+        self.msgs.len()
+    }
+
+    pub(super) fn contains(&self, mid: PacketId) -> bool {
+        self.by_mid.contains_key(&mid)
+    }
+
+    pub(super) fn state_of(&self, mid: PacketId) -> Option<OutState> {
+        let seq = self.by_mid.get(&mid)?;
+        self.msgs.get(seq).map(|m| m.state)
+    }
+
+    /// Queue a new message behind every other one. `mid` must not be in use.
+    pub(super) fn push(
+        &mut self,
+        mid: PacketId,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) {
+        debug_assert!(qos != QoS::AtMostOnce && !self.contains(mid));
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_mid.insert(mid, seq);
+        self.msgs.insert(
+            seq,
+            OutMsg {
+                mid,
+                topic: topic.into(),
+                payload: payload.into(),
+                qos,
+                retain,
+                state: OutState::Queued,
+                sent_at: None,
+            },
+        );
+    }
+
+    /// Send queued messages, oldest first, while the window (0 = unlimited) has room.
+    pub(super) fn fill_window(&mut self, now: Instant, max_inflight: u32, out: &mut Output) {
+        while max_inflight == 0 || self.inflight < max_inflight as usize {
+            let Some((&seq, msg)) = self.msgs.range_mut(self.queue_start..).next() else {
+                break;
+            };
+            msg.state = match msg.qos {
+                QoS::ExactlyOnce => OutState::WaitPubRec,
+                _ => OutState::WaitPubAck,
+            };
+            put(msg, false, out);
+            stamp(&mut self.timeline, seq, msg, now);
+            self.queue_start = seq + 1;
+            self.inflight += 1;
+        }
+    }
+
+    /// PUBACK (QoS 1) or PUBCOMP (QoS 2): the flow ends if `mid` is in state `expected`.
+    /// Anything else (unknown id, duplicate, wrong QoS) is ignored.
+    pub(super) fn complete(&mut self, mid: PacketId, expected: OutState) -> bool {
+        if self.state_of(mid) != Some(expected) {
+            return false;
+        }
+        let seq = self.by_mid.remove(&mid).expect("state_of found it");
+        let msg = self.msgs.remove(&seq).expect("by_mid and msgs agree");
+        if let Some(t) = msg.sent_at {
+            self.timeline.remove(&(t, seq));
+        }
+        self.inflight -= 1;
+        true
+    }
+
+    /// PUBREC: the broker owns the message now; move on to PUBREL (MQTT-4.3.3). The
+    /// PUBREL is written to `out` when given, else it goes out on the next connection.
+    pub(super) fn pubrec(&mut self, now: Instant, mid: PacketId, out: Option<&mut Output>) -> bool {
+        let Some(&seq) = self.by_mid.get(&mid) else {
+            return false;
+        };
+        let msg = self.msgs.get_mut(&seq).expect("by_mid and msgs agree");
+        if msg.state != OutState::WaitPubRec {
+            return false;
+        }
+        msg.state = OutState::WaitPubComp;
+        if let Some(out) = out {
+            put(msg, false, out);
+        }
+        stamp(&mut self.timeline, seq, msg, now);
+        true
+    }
+
+    /// After CONNACK: resend every message sent on an earlier connection, in original
+    /// order and before anything new (MQTT-4.4.0-1): a PUBLISH again with DUP set
+    /// (MQTT-3.3.1-1), a PUBREL again for QoS 2 messages already PUBREC'd. With a clean
+    /// session the broker forgot those, so, as paho 1.6 does, they restart as PUBLISH.
+    pub(super) fn resend_all(&mut self, now: Instant, clean_session: bool, out: &mut Output) {
+        for (&seq, msg) in self.msgs.range_mut(..self.queue_start) {
+            if clean_session && msg.state == OutState::WaitPubComp {
+                msg.state = OutState::WaitPubRec;
+            }
+            put(msg, true, out);
+            stamp(&mut self.timeline, seq, msg, now);
+        }
+    }
+
+    /// When the oldest unacknowledged packet is due for a resend.
+    pub(super) fn next_retry(&self, interval: Duration) -> Option<Instant> {
+        self.timeline.first().map(|&(t, _)| t + interval)
+    }
+
+    /// Resend (DUP set, or PUBREL again) what has waited `interval` or longer.
+    pub(super) fn retry(&mut self, now: Instant, interval: Duration, out: &mut Output) {
+        while let Some(&(t, seq)) = self.timeline.first() {
+            if t + interval > now {
+                break;
+            }
+            let msg = self.msgs.get_mut(&seq).expect("timeline and msgs agree");
+            put(msg, true, out);
+            // `interval` > 0, so the new stamp is not due yet and the loop ends.
+            stamp(&mut self.timeline, seq, msg, now);
+        }
+    }
+}
+
+/// Write the packet `msg`'s state calls for: PUBREL while waiting for PUBCOMP, else the
+/// PUBLISH itself.
+fn put(msg: &OutMsg, dup: bool, out: &mut Output) {
+    let r = match msg.state {
+        OutState::WaitPubComp => out.packet(&Packet::PubRel(Ack { pkid: msg.mid })),
+        _ => out.publish(&msg.topic, &msg.payload, msg.qos, msg.retain, dup, msg.mid),
+    };
+    // Topic and payload size were checked by `Session::publish`, so this cannot fail;
+    // `Output` leaves nothing partial behind if it somehow did.
+    debug_assert!(r.is_ok(), "encoding a checked PUBLISH failed: {r:?}");
+}
+
+fn stamp(timeline: &mut BTreeSet<(Instant, u64)>, seq: u64, msg: &mut OutMsg, now: Instant) {
+    if let Some(t) = msg.sent_at.replace(now) {
+        timeline.remove(&(t, seq));
+    }
+    timeline.insert((now, seq));
+}

@@ -1,0 +1,96 @@
+//! The outgoing byte stream: every queued packet encoded back to back in one buffer, so
+//! a single `write` can carry many packets.
+//!
+//! QoS 0 messages have no acknowledgement: they are "published" once their last byte
+//! has been written (paho's `on_publish` for QoS 0). Each one leaves a marker (stream
+//! offset of its end, mid) instead of any per-message allocation.
+
+use super::Event;
+use crate::proto::{self, Packet, ProtoError, QoS};
+use std::collections::VecDeque;
+
+/// Written-out prefix size past which the buffer is compacted even though unwritten
+/// bytes remain (a slow socket must not make the buffer grow without bound).
+const COMPACT_AT: usize = 64 * 1024;
+
+#[derive(Debug, Default)]
+pub(super) struct Output {
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written.
+    pos: usize,
+    /// Stream offset of `buf[0]`: bytes written and discarded before it.
+    base: u64,
+    /// (stream offset just past the packet, mid) for each unwritten QoS 0 PUBLISH, in
+    /// stream order.
+    qos0: VecDeque<(u64, u16)>,
+}
+
+impl Output {
+    pub(super) fn pending(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Drop everything not yet written, including QoS 0 messages that never got out.
+    pub(super) fn clear(&mut self) {
+        self.base += self.buf.len() as u64;
+        self.buf.clear();
+        self.pos = 0;
+        self.qos0.clear();
+    }
+
+    /// Append one packet; on failure nothing partial is left behind.
+    pub(super) fn packet(&mut self, packet: &Packet) -> Result<(), ProtoError> {
+        let start = self.buf.len();
+        proto::encode(packet, &mut self.buf).inspect_err(|_| self.buf.truncate(start))
+    }
+
+    /// Append one PUBLISH; on failure nothing partial is left behind.
+    pub(super) fn publish(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        dup: bool,
+        pkid: u16,
+    ) -> Result<(), ProtoError> {
+        let start = self.buf.len();
+        proto::encode_publish(&mut self.buf, topic, payload, qos, retain, dup, pkid)
+            .inspect_err(|_| self.buf.truncate(start))
+    }
+
+    /// Remember that the packet just appended is QoS 0 message `mid`.
+    pub(super) fn mark_qos0(&mut self, mid: u16) {
+        self.qos0
+            .push_back((self.base + self.buf.len() as u64, mid));
+    }
+
+    pub(super) fn has_unwritten_qos0(&self, mid: u16) -> bool {
+        // Linear, but only over QoS 0 messages still in the buffer, and only for
+        // `is_published`, never on the publish path.
+        self.qos0.iter().any(|&(_, m)| m == mid)
+    }
+
+    /// `n` bytes were written; QoS 0 messages now entirely written are published.
+    pub(super) fn consume(&mut self, n: usize, events: &mut VecDeque<Event>) {
+        self.pos += n.min(self.buf.len() - self.pos);
+        let written = self.base + self.pos as u64;
+        while let Some(&(end, mid)) = self.qos0.front() {
+            if end > written {
+                break;
+            }
+            self.qos0.pop_front();
+            events.push_back(Event::Published { mid });
+        }
+        if self.pos == self.buf.len() {
+            self.base += self.buf.len() as u64;
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos >= COMPACT_AT && self.pos * 2 >= self.buf.len() {
+            // Moves at most as many bytes as were written since the last compaction.
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+    }
+}
