@@ -1,0 +1,176 @@
+//! A scripted broker on a virtual clock, in the manner of quinn-proto's test pair: the
+//! test plays the broker packet by packet, and time only moves when the test says so.
+
+use crate::error::Error;
+use crate::proto::{self, Ack, ConnAck, DecodeOptions, Packet, Publish, QoS};
+use crate::session::{Event, Session, SessionConfig, State};
+use std::time::{Duration, Instant};
+
+pub struct Peer {
+    pub base: Instant,
+    pub now: Instant,
+    pub s: Session,
+}
+
+impl Peer {
+    /// A session on a fresh clock, not connected.
+    pub fn new(config: SessionConfig) -> Peer {
+        let base = Instant::now();
+        Peer {
+            base,
+            now: base,
+            s: Session::new(config),
+        }
+    }
+
+    /// A session through CONNECT and an accepted CONNACK, output and events drained.
+    pub fn connected(config: SessionConfig) -> Peer {
+        let mut p = Peer::new(config);
+        p.connect_accepted();
+        p
+    }
+
+    /// `connect`, CONNECT written, CONNACK 0 fed; returns what followed CONNECT (resends).
+    pub fn connect_accepted(&mut self) -> Vec<Packet> {
+        self.s.connect(self.now);
+        let sent = self.sent();
+        assert!(matches!(sent[..], [Packet::Connect(_)]), "{sent:?}");
+        self.feed_ok(connack(0));
+        assert_eq!(self.s.state(), State::Connected);
+        assert_eq!(
+            self.events(),
+            [Event::Connected {
+                session_present: false,
+                code: 0
+            }]
+        );
+        self.sent()
+    }
+
+    /// Move the clock forward.
+    pub fn advance(&mut self, d: Duration) {
+        self.now += d;
+    }
+
+    pub fn advance_secs(&mut self, secs: u64) {
+        self.advance(Duration::from_secs(secs));
+    }
+
+    /// Seconds since the start of the test, for readable assertions on deadlines.
+    pub fn at(&self, secs: u64) -> Instant {
+        self.base + Duration::from_secs(secs)
+    }
+
+    /// Everything the session wants to write, written in one go at `now`.
+    pub fn sent_bytes(&mut self) -> Vec<u8> {
+        let bytes = self.s.transmit_buf().to_vec();
+        self.s.consume_transmit(self.now, bytes.len());
+        assert!(!self.s.wants_write());
+        bytes
+    }
+
+    /// Everything the session wants to write, decoded.
+    pub fn sent(&mut self) -> Vec<Packet> {
+        decode_all(&self.sent_bytes())
+    }
+
+    pub fn feed(&mut self, packet: Packet) -> Result<(), Error> {
+        let mut buf = Vec::new();
+        proto::encode(&packet, &mut buf).unwrap();
+        self.s.handle_bytes(self.now, &buf)
+    }
+
+    pub fn feed_ok(&mut self, packet: Packet) {
+        self.feed(packet).unwrap();
+    }
+
+    pub fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.s.poll_event()).collect()
+    }
+
+    pub fn tick(&mut self) -> Result<(), Error> {
+        self.s.handle_timeout(self.now)
+    }
+
+    pub fn publish(&mut self, topic: &str, payload: &[u8], qos: QoS) -> u16 {
+        self.s
+            .publish(self.now, topic, payload, qos, false)
+            .unwrap()
+    }
+}
+
+/// Decode a whole byte stream into packets; a trailing partial packet is a test failure.
+pub fn decode_all(mut bytes: &[u8]) -> Vec<Packet> {
+    let mut packets = Vec::new();
+    while !bytes.is_empty() {
+        let (packet, used) = proto::decode(bytes, &DecodeOptions::default())
+            .unwrap()
+            .expect("a whole packet");
+        packets.push(packet);
+        bytes = &bytes[used..];
+    }
+    packets
+}
+
+pub fn encode(packet: &Packet) -> Vec<u8> {
+    let mut buf = Vec::new();
+    proto::encode(packet, &mut buf).unwrap();
+    buf
+}
+
+pub fn connack(code: u8) -> Packet {
+    Packet::ConnAck(ConnAck {
+        session_present: false,
+        code,
+    })
+}
+
+pub fn puback(pkid: u16) -> Packet {
+    Packet::PubAck(Ack { pkid })
+}
+
+pub fn pubrec(pkid: u16) -> Packet {
+    Packet::PubRec(Ack { pkid })
+}
+
+pub fn pubrel(pkid: u16) -> Packet {
+    Packet::PubRel(Ack { pkid })
+}
+
+pub fn pubcomp(pkid: u16) -> Packet {
+    Packet::PubComp(Ack { pkid })
+}
+
+/// A PUBLISH as the session or the broker would send it.
+pub fn publish(topic: &str, payload: &[u8], qos: QoS, pkid: u16, dup: bool) -> Publish {
+    Publish {
+        dup,
+        qos,
+        retain: false,
+        topic: topic.into(),
+        pkid,
+        payload: payload.to_vec(),
+    }
+}
+
+pub fn publish_pkt(topic: &str, payload: &[u8], qos: QoS, pkid: u16, dup: bool) -> Packet {
+    Packet::Publish(publish(topic, payload, qos, pkid, dup))
+}
+
+/// The packet ids of the PUBLISH packets in `packets`, with their DUP flag.
+pub fn publish_ids(packets: &[Packet]) -> Vec<(u16, bool)> {
+    packets
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => (p.pkid, p.dup),
+            other => panic!("expected PUBLISH, got {other:?}"),
+        })
+        .collect()
+}
+
+pub fn cfg() -> SessionConfig {
+    SessionConfig {
+        client_id: "c1".into(),
+        ..SessionConfig::default()
+    }
+}
