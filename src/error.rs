@@ -41,6 +41,8 @@ pub enum Error {
     NotFound,
     ConnLost,
     Tls(String),
+    /// The WebSocket upgrade failed (HTTP refusal, bad handshake): MQTTC_ERR_PROTOCOL.
+    WebSocket(String),
     PayloadSize,
     NotSupported,
     Auth,
@@ -66,6 +68,7 @@ impl Error {
             Error::NotFound => code::NOT_FOUND,
             Error::ConnLost => code::CONN_LOST,
             Error::Tls(_) => code::TLS,
+            Error::WebSocket(_) => code::PROTOCOL,
             Error::PayloadSize => code::PAYLOAD_SIZE,
             Error::NotSupported => code::NOT_SUPPORTED,
             Error::Auth => code::AUTH,
@@ -84,6 +87,7 @@ impl fmt::Display for Error {
             Error::Protocol(e) => write!(f, "protocol error: {e}"),
             Error::UnexpectedPacket(what) => write!(f, "protocol error: unexpected {what}"),
             Error::Tls(why) => write!(f, "TLS error: {why}"),
+            Error::WebSocket(why) => write!(f, "WebSocket error: {why}"),
             Error::Io(e) => write!(f, "{e}"),
             other => f.write_str(error_string(other.code())),
         }

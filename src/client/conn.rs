@@ -3,7 +3,9 @@
 use super::{Inner, Options, TransportKind};
 use crate::error::{code, Error};
 use crate::session::{Event, State};
-use crate::transport::{connect_tcp, TcpTransport, Transport};
+use crate::transport::{
+    connect_tcp, tls_failure, ws, TcpTransport, TlsTransport, Transport, WsTransport,
+};
 use std::cell::RefCell;
 use std::io;
 use std::os::raw::c_int;
@@ -37,11 +39,11 @@ impl Conn {
     }
 }
 
-/// Open the transport (blocking, bounded by `opts.connect_timeout`).
+/// Open the transport (blocking, bounded by `opts.connect_timeout` overall): TCP,
+/// then the TLS handshake when TLS is set, then the WebSocket upgrade for the
+/// WebSockets transport.
 pub fn open(host: &str, opts: &Options) -> Result<Conn, Error> {
-    if opts.transport == TransportKind::WebSockets {
-        return Err(Error::NotSupported);
-    }
+    let deadline = Instant::now() + opts.connect_timeout;
     let stream = connect_tcp(
         host,
         opts.port,
@@ -56,8 +58,27 @@ pub fn open(host: &str, opts: &Options) -> Result<Conn, Error> {
         )),
         _ => Error::Io(e),
     })?;
+    let mut transport: Box<dyn Transport> = match &opts.tls {
+        Some(tls) => Box::new(TlsTransport::connect(
+            stream,
+            host,
+            tls.client.clone(),
+            deadline,
+        )?),
+        None => Box::new(TcpTransport::new(stream)),
+    };
+    if opts.transport == TransportKind::WebSockets {
+        let request = ws::build_request(
+            host,
+            opts.port,
+            &opts.ws_path,
+            &opts.ws_headers,
+            opts.tls.is_some(),
+        )?;
+        transport = Box::new(WsTransport::connect(transport, request, deadline)?);
+    }
     Ok(Conn {
-        transport: Box::new(TcpTransport::new(stream)),
+        transport,
         registered: false,
         write_watched: false,
         read_pending: false,
@@ -224,7 +245,14 @@ impl Inner {
                     Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
                         return Err(Error::ConnLost)
                     }
-                    Err(e) => return Err(Error::Io(e)),
+                    // A TLS alert (e.g. the broker refusing our certificate after a
+                    // TLS 1.3 handshake) is reported as MQTTC_ERR_TLS.
+                    Err(e) => {
+                        return Err(match tls_failure(&e) {
+                            Some(why) => Error::Tls(why),
+                            None => Error::Io(e),
+                        })
+                    }
                 }
             }
         });

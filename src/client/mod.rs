@@ -7,6 +7,7 @@
 mod conn;
 mod driver;
 pub mod notify;
+mod srv;
 
 use crate::error::Error;
 use crate::proto::{topic, LastWill, ProtocolVersion, QoS};
@@ -44,6 +45,8 @@ pub struct Options {
     pub connect_timeout: Duration,
     pub ws_path: String,
     pub ws_headers: Vec<String>,
+    /// TLS (`tls_set`, `tls_set_context`); None: plain TCP.
+    pub tls: Option<crate::transport::TlsConfig>,
 }
 
 impl Options {
@@ -59,6 +62,7 @@ impl Options {
             connect_timeout: CONNECT_TIMEOUT,
             ws_path: "/mqtt".to_string(),
             ws_headers: Vec::new(),
+            tls: None,
         }
     }
 }

@@ -1,13 +1,55 @@
-//! Byte transports under the MQTT session: plain TCP now; TLS and WebSockets wrap the
-//! same stream. Every transport is non-blocking and exposes the socket it runs on, so
-//! it can be driven by mio or by the caller's own select/epoll loop.
+//! Byte transports under the MQTT session: plain TCP, TLS (rustls) over it, and
+//! WebSockets (tungstenite) over either. Every transport is non-blocking and exposes
+//! the socket it runs on, so it can be driven by mio or by the caller's own
+//! select/epoll loop. `srv` looks up the brokers of a domain (DNS SRV).
 
+pub mod srv;
 mod tcp;
+mod tls;
+mod tls_config;
+pub mod ws;
 
 pub use tcp::{connect_tcp, TcpTransport};
+pub use tls::{tls_failure, TlsTransport};
+pub use tls_config::{parse_cipher_list, TlsConfig, TlsSettings, TlsVersion, Verify};
+pub use ws::WsTransport;
+
+#[cfg(test)]
+mod tests;
 
 use std::io;
 use std::os::unix::io::RawFd;
+use std::time::Instant;
+
+/// Block until `fd` is ready for `events` (`libc::POLLIN`/`POLLOUT`) or `deadline`
+/// passes (then `ETIMEDOUT`). For the blocking handshakes inside `connect`.
+pub fn wait_fd(fd: RawFd, events: libc::c_short, deadline: Instant) -> io::Result<()> {
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+        }
+        let ms = (deadline - now).as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+        let mut pfd = libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the duration of the call.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if rc > 0 {
+            // Readable, writable, or an error/hang-up the next read or write reports.
+            return Ok(());
+        }
+    }
+}
 
 /// A connected, non-blocking byte stream.
 pub trait Transport: Send {
