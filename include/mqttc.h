@@ -133,6 +133,24 @@
 typedef struct mqttc_client mqttc_client;
 
 /**
+ * TLS settings to share between clients (opaque; paho's `ssl.SSLContext`). Create with
+ * `mqttc_tls_context_new`, fill with `mqttc_tls_context_load_ca_file`,
+ * `mqttc_tls_context_load_ca_pem`, `mqttc_tls_context_use_system_roots`,
+ * `mqttc_tls_context_load_cert_chain`, `mqttc_tls_context_set_verify`,
+ * `mqttc_tls_context_set_version`, `mqttc_tls_context_set_ciphers` and
+ * `mqttc_tls_context_set_alpn`, hand to any number of clients with
+ * `mqttc_tls_set_context`, free with `mqttc_tls_context_free` (clients keep what they
+ * need, so that may be right after). Files are read when a function names them.
+ *
+ * A new context verifies the broker's certificate chain and host name, offers TLS 1.2
+ * and 1.3 with rustls's default cipher suites and no ALPN, and presents no client
+ * certificate. If no CA is loaded by the time it is used, the system's trust store is
+ * used. One context may be used by several threads at once only for
+ * `mqttc_tls_set_context`; changing it while another thread uses it is not allowed.
+ */
+typedef struct mqttc_tls_context mqttc_tls_context;
+
+/**
  * Called when the broker answers CONNECT: `flags` holds
  * `MQTTC_CONNACK_FLAG_SESSION_PRESENT`, `rc` the CONNACK return code.
  */
@@ -218,7 +236,10 @@ typedef struct mqttc_auth {
 } mqttc_auth;
 
 /**
- * TLS settings for the one-shot helpers (as `mqttc_tls_set` plus `insecure`).
+ * TLS settings for the one-shot helpers: applied with `mqttc_tls_set(c, ca_certs,
+ * certfile, keyfile, MQTTC_CERT_REQUIRED, tls_version, ciphers)` (the broker's
+ * certificate is always verified, as in paho's helpers) and, when `insecure` is true,
+ * `mqttc_tls_insecure_set`. The helpers return those functions' errors.
  */
 typedef struct mqttc_tls_opts {
   const char *ca_certs;
@@ -388,16 +409,24 @@ int mqttc_reinitialise(struct mqttc_client *c, const char *client_id, bool clean
 int mqttc_user_data_set(struct mqttc_client *c, void *userdata);
 
 /**
- * Connect to a broker (paho `connect`), blocking until the TCP connection is up and
- * CONNECT is queued; the CONNACK is handled by the loop and reported by `on_connect`.
- * `host` is copied; `port` 0 or less means 1883; `keepalive` is in seconds (0..65535,
- * 0 disables it); `bind_address` NULL or "" means any local address. Gives up after 5
- * seconds.
+ * Connect to a broker (paho `connect`), blocking until the transport is up (TCP, then
+ * the TLS handshake when TLS is set, then the WebSocket upgrade for
+ * `MQTTC_TRANSPORT_WEBSOCKETS`) and CONNECT is queued; the CONNACK is handled by the
+ * loop and reported by `on_connect`. `host` is copied and is also the name checked
+ * against the broker's certificate; `port` 0 or less means 1883; `keepalive` is in
+ * seconds (0..65535, 0 disables it); `bind_address` NULL or "" means any local
+ * address. Gives up after 5 seconds in all.
  *
  * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client or host, bad
- * keepalive); `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name
- * that cannot be resolved gives errno ENOENT); `MQTTC_ERR_NOT_SUPPORTED` for a
- * transport not built in. Triggers `on_socket_open` (and `on_log`).
+ * keepalive, a WebSocket header line that is not a valid HTTP header);
+ * `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name that cannot
+ * be resolved gives errno ENOENT); `MQTTC_ERR_TLS` when the TLS handshake fails or
+ * the certificate is not trusted (nothing is sent then; the reason goes to `on_log`);
+ * `MQTTC_ERR_PROTOCOL` when the server refuses the WebSocket upgrade (e.g. HTTP 404,
+ * or no "mqtt" subprotocol in its answer). With TLS 1.3 a broker that rejects the
+ * client certificate does so after the handshake: `mqttc_connect` succeeds and the
+ * loop then ends the connection with `MQTTC_ERR_TLS`. Triggers `on_socket_open`
+ * (and `on_log`).
  */
 int mqttc_connect(struct mqttc_client *c, const char *host, int port, int keepalive, const char *bind_address);
 
@@ -409,6 +438,29 @@ int mqttc_connect(struct mqttc_client *c, const char *host, int port, int keepal
  * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
  */
 int mqttc_connect_async(struct mqttc_client *c, const char *host, int port, int keepalive, const char *bind_address);
+
+/**
+ * Connect to a broker found through DNS SRV records (paho `connect_srv`): looks up
+ * `_secure-mqtt._tcp.<domain>` when TLS is set (`mqttc_tls_set*`), else
+ * `_mqtt._tcp.<domain>`, and tries the targets as `mqttc_connect` would, lowest
+ * priority first and by weight within a priority (RFC 2782), until one connects; its
+ * host and port are then used by `mqttc_reconnect`. `domain` NULL or "" means this
+ * host's domain (the host name after its first dot, else /etc/resolv.conf's `domain`
+ * or first `search` entry). Other arguments as for `mqttc_connect`.
+ *
+ * The query goes over UDP (TCP when the answer is truncated) to the name servers of
+ * /etc/resolv.conf, or to the one named by the environment variable
+ * `MQTTC_DNS_SERVER` ("ip:port", e.g. "127.0.0.1:5353"; "ip" means port 53), and
+ * shares the 5-second connect timeout; each target gets its own.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client, bad keepalive, `domain`
+ * NULL and this host has no domain, not a valid domain name); `MQTTC_ERR_NOT_FOUND`
+ * (no such name, no SRV record, the service marked unavailable with target ".", or
+ * the server answered with an error); `MQTTC_ERR_ERRNO` with errno ETIMEDOUT when no
+ * DNS server answers; otherwise the error of the last target tried, as
+ * `mqttc_connect` returns it. Every failure is also reported to `on_log`.
+ */
+int mqttc_connect_srv(struct mqttc_client *c, const char *domain, int keepalive, const char *bind_address);
 
 /**
  * Close the current connection, if any (no `on_disconnect`), and connect again with
@@ -744,6 +796,148 @@ int mqttc_reconnect_on_failure_set(struct mqttc_client *c, bool reconnect);
  * without ':').
  */
 int mqttc_ws_set_options(struct mqttc_client *c, const char *path, const char *const *headers, int header_count);
+
+/**
+ * Turn on TLS for this client's connections (paho `tls_set`); call before connecting,
+ * once (a second `mqttc_tls_set` or `mqttc_tls_set_context` gives `MQTTC_ERR_INVAL`,
+ * as paho refuses it; `mqttc_reinitialise` clears TLS).
+ *
+ * - `ca_certs`: PEM file of the CAs to trust (every certificate in it); NULL uses the
+ *   system's trust store (`SSL_CERT_FILE`, else the distribution's bundle, e.g.
+ *   /etc/ssl/certs/ca-certificates.crt).
+ * - `certfile`, `keyfile`: PEM client certificate chain and its private key (PKCS#8,
+ *   PKCS#1 or SEC1; encrypted keys are not supported) for brokers that ask for one;
+ *   `keyfile` NULL means the key is in `certfile`; both NULL: no client certificate.
+ * - `cert_reqs`: `MQTTC_CERT_REQUIRED` (or `MQTTC_CERT_OPTIONAL`, the same for a
+ *   client) verifies the broker's chain; `MQTTC_CERT_NONE` accepts any certificate.
+ *   Note 0 is `MQTTC_CERT_NONE`: pass `MQTTC_CERT_REQUIRED` for paho's default.
+ * - `tls_version`: `MQTTC_TLS_VERSION_DEFAULT` (TLS 1.2 and 1.3), `_1_2` or `_1_3`.
+ * - `ciphers`: NULL (the defaults) or colon-separated IANA suite names, in order of
+ *   preference, e.g. "TLS_AES_128_GCM_SHA256:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".
+ *
+ * The host name given to `mqttc_connect` is checked against the certificate's
+ * subjectAltName (DNS name or IP address) unless `mqttc_tls_insecure_set(c, true)`.
+ * Files are read now; the strings are not kept.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client, bad `cert_reqs` or
+ * `tls_version`, `keyfile` without `certfile`, a cipher name the library cannot offer,
+ * ciphers that leave nothing for the chosen version, TLS already set);
+ * `MQTTC_ERR_ERRNO` with errno set when a file cannot be read; `MQTTC_ERR_TLS` when a
+ * file holds no usable certificate or key, the key does not match the certificate, or
+ * (with `ca_certs` NULL) no system trust store is found.
+ */
+int mqttc_tls_set(struct mqttc_client *c, const char *ca_certs, const char *certfile, const char *keyfile, int cert_reqs, int tls_version, const char *ciphers);
+
+/**
+ * Turn on TLS with the settings of `ctx` (paho `tls_set_context`); call before
+ * connecting, once (as for `mqttc_tls_set`). The client copies what it needs: `ctx`
+ * may be freed or changed right after, and one context may serve many clients. `ctx`
+ * NULL means a new context's defaults (system trust store, full verification).
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client, TLS already set, cipher
+ * suites that leave nothing for the chosen version); `MQTTC_ERR_TLS` when the context
+ * has no CA and no system trust store is found.
+ */
+int mqttc_tls_set_context(struct mqttc_client *c, const struct mqttc_tls_context *ctx);
+
+/**
+ * With `insecure` true, do not check that the broker's certificate names the host
+ * connected to (paho `tls_insecure_set`); the chain is still verified (unless
+ * `MQTTC_CERT_NONE`). Only for testing: it allows a man-in-the-middle holding any
+ * certificate of a trusted CA. Call after `mqttc_tls_set`/`mqttc_tls_set_context` and
+ * before connecting (it applies from the next connection).
+ *
+ * Returns `MQTTC_ERR_SUCCESS`, or `MQTTC_ERR_INVAL` (NULL client, TLS not set).
+ */
+int mqttc_tls_insecure_set(struct mqttc_client *c, bool insecure);
+
+/**
+ * A new TLS context with the defaults described at `mqttc_tls_context`; free it with
+ * `mqttc_tls_context_free`. Returns NULL only when out of memory.
+ */
+struct mqttc_tls_context *mqttc_tls_context_new(void);
+
+/**
+ * Free a context (NULL is ignored). Clients given it keep working.
+ */
+void mqttc_tls_context_free(struct mqttc_tls_context *ctx);
+
+/**
+ * Trust every CA certificate in the PEM file `pem_path` (read now; may be called
+ * several times to add more).
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL argument); `MQTTC_ERR_ERRNO`
+ * with errno set when the file cannot be read; `MQTTC_ERR_TLS` when it holds no usable
+ * certificate.
+ */
+int mqttc_tls_context_load_ca_file(struct mqttc_tls_context *ctx, const char *pem_path);
+
+/**
+ * Trust every CA certificate in the `len` bytes of PEM text at `pem` (copied; need not
+ * be NUL-terminated).
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL `ctx` or `pem`);
+ * `MQTTC_ERR_TLS` when the text holds no usable certificate.
+ */
+int mqttc_tls_context_load_ca_pem(struct mqttc_tls_context *ctx, const char *pem, size_t len);
+
+/**
+ * Trust the system's CA store (`SSL_CERT_FILE`, else the distribution's bundle, e.g.
+ * /etc/ssl/certs/ca-certificates.crt), read now, besides any CA already loaded.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL `ctx`); `MQTTC_ERR_ERRNO` when
+ * `SSL_CERT_FILE` names a file that cannot be read; `MQTTC_ERR_TLS` when no store is
+ * found or it holds no usable certificate.
+ */
+int mqttc_tls_context_use_system_roots(struct mqttc_tls_context *ctx);
+
+/**
+ * Present a client certificate: `certfile` is the PEM chain (own certificate first),
+ * `keyfile` its private key (PKCS#8, PKCS#1 or SEC1 PEM, not encrypted); `keyfile`
+ * NULL means the key is in `certfile`. Read now; replaces an earlier chain.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL `ctx` or `certfile`);
+ * `MQTTC_ERR_ERRNO` with errno set when a file cannot be read; `MQTTC_ERR_TLS` when
+ * there is no usable certificate or key, or they do not match.
+ */
+int mqttc_tls_context_load_cert_chain(struct mqttc_tls_context *ctx, const char *certfile, const char *keyfile);
+
+/**
+ * How the broker's certificate is checked: `MQTTC_CERT_REQUIRED` (the default) or
+ * `MQTTC_CERT_OPTIONAL` verify its chain; `MQTTC_CERT_NONE` accepts any certificate.
+ *
+ * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL `ctx`, unknown value).
+ */
+int mqttc_tls_context_set_verify(struct mqttc_tls_context *ctx, int cert_reqs);
+
+/**
+ * TLS versions offered: `MQTTC_TLS_VERSION_DEFAULT` (1.2 and 1.3), `_1_2` or `_1_3`.
+ *
+ * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL `ctx`, unknown value).
+ */
+int mqttc_tls_context_set_version(struct mqttc_tls_context *ctx, int tls_version);
+
+/**
+ * Cipher suites offered, as colon-separated IANA names in order of preference (e.g.
+ * "TLS_AES_256_GCM_SHA384:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"); NULL restores the
+ * defaults. Available: TLS_AES_256_GCM_SHA384, TLS_AES_128_GCM_SHA256,
+ * TLS_CHACHA20_POLY1305_SHA256 (TLS 1.3) and TLS_ECDHE_{ECDSA,RSA}_WITH_
+ * {AES_256_GCM_SHA384, AES_128_GCM_SHA256, CHACHA20_POLY1305_SHA256} (TLS 1.2).
+ *
+ * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL `ctx`, an unknown name, an
+ * empty list); the context is unchanged on error.
+ */
+int mqttc_tls_context_set_ciphers(struct mqttc_tls_context *ctx, const char *ciphers);
+
+/**
+ * ALPN protocol names offered in the handshake, in order of preference (copied), e.g.
+ * {"mqtt"} for brokers that share port 443; `count` 0 offers none (the default).
+ *
+ * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL `ctx`, `count` < 0, NULL
+ * `protocols` with a count, a NULL, empty or over 255-byte name); the context is
+ * unchanged on error.
+ */
+int mqttc_tls_context_set_alpn(struct mqttc_tls_context *ctx, const char *const *protocols, int count);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -133,16 +133,24 @@ pub extern "C" fn mqttc_user_data_set(c: *mut mqttc_client, userdata: *mut c_voi
     })
 }
 
-/// Connect to a broker (paho `connect`), blocking until the TCP connection is up and
-/// CONNECT is queued; the CONNACK is handled by the loop and reported by `on_connect`.
-/// `host` is copied; `port` 0 or less means 1883; `keepalive` is in seconds (0..65535,
-/// 0 disables it); `bind_address` NULL or "" means any local address. Gives up after 5
-/// seconds.
+/// Connect to a broker (paho `connect`), blocking until the transport is up (TCP, then
+/// the TLS handshake when TLS is set, then the WebSocket upgrade for
+/// `MQTTC_TRANSPORT_WEBSOCKETS`) and CONNECT is queued; the CONNACK is handled by the
+/// loop and reported by `on_connect`. `host` is copied and is also the name checked
+/// against the broker's certificate; `port` 0 or less means 1883; `keepalive` is in
+/// seconds (0..65535, 0 disables it); `bind_address` NULL or "" means any local
+/// address. Gives up after 5 seconds in all.
 ///
 /// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client or host, bad
-/// keepalive); `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name
-/// that cannot be resolved gives errno ENOENT); `MQTTC_ERR_NOT_SUPPORTED` for a
-/// transport not built in. Triggers `on_socket_open` (and `on_log`).
+/// keepalive, a WebSocket header line that is not a valid HTTP header);
+/// `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name that cannot
+/// be resolved gives errno ENOENT); `MQTTC_ERR_TLS` when the TLS handshake fails or
+/// the certificate is not trusted (nothing is sent then; the reason goes to `on_log`);
+/// `MQTTC_ERR_PROTOCOL` when the server refuses the WebSocket upgrade (e.g. HTTP 404,
+/// or no "mqtt" subprotocol in its answer). With TLS 1.3 a broker that rejects the
+/// client certificate does so after the handshake: `mqttc_connect` succeeds and the
+/// loop then ends the connection with `MQTTC_ERR_TLS`. Triggers `on_socket_open`
+/// (and `on_log`).
 #[no_mangle]
 pub extern "C" fn mqttc_connect(
     c: *mut mqttc_client,
@@ -179,6 +187,41 @@ pub extern "C" fn mqttc_connect_async(
         let bind = try_opt_str!(bind_address).filter(|b| !b.is_empty());
         let ka = try_rc!(keepalive_arg(keepalive));
         rc(client.connect_async(host, port_arg(port), ka, bind))
+    })
+}
+
+/// Connect to a broker found through DNS SRV records (paho `connect_srv`): looks up
+/// `_secure-mqtt._tcp.<domain>` when TLS is set (`mqttc_tls_set*`), else
+/// `_mqtt._tcp.<domain>`, and tries the targets as `mqttc_connect` would, lowest
+/// priority first and by weight within a priority (RFC 2782), until one connects; its
+/// host and port are then used by `mqttc_reconnect`. `domain` NULL or "" means this
+/// host's domain (the host name after its first dot, else /etc/resolv.conf's `domain`
+/// or first `search` entry). Other arguments as for `mqttc_connect`.
+///
+/// The query goes over UDP (TCP when the answer is truncated) to the name servers of
+/// /etc/resolv.conf, or to the one named by the environment variable
+/// `MQTTC_DNS_SERVER` ("ip:port", e.g. "127.0.0.1:5353"; "ip" means port 53), and
+/// shares the 5-second connect timeout; each target gets its own.
+///
+/// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client, bad keepalive, `domain`
+/// NULL and this host has no domain, not a valid domain name); `MQTTC_ERR_NOT_FOUND`
+/// (no such name, no SRV record, the service marked unavailable with target ".", or
+/// the server answered with an error); `MQTTC_ERR_ERRNO` with errno ETIMEDOUT when no
+/// DNS server answers; otherwise the error of the last target tried, as
+/// `mqttc_connect` returns it. Every failure is also reported to `on_log`.
+#[no_mangle]
+pub extern "C" fn mqttc_connect_srv(
+    c: *mut mqttc_client,
+    domain: *const c_char,
+    keepalive: c_int,
+    bind_address: *const c_char,
+) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        let domain = try_opt_str!(domain);
+        let bind = try_opt_str!(bind_address).filter(|b| !b.is_empty());
+        let ka = try_rc!(keepalive_arg(keepalive));
+        rc(client.connect_srv(domain, ka, bind))
     })
 }
 

@@ -135,8 +135,21 @@ impl Oneshot {
                 c, w.topic, w.payload, w.payloadlen, w.qos, w.retain,
             ))?;
         }
-        if !opts.tls.is_null() {
-            return Err(MQTTC_ERR_NOT_SUPPORTED);
+        // SAFETY: tls is NULL or valid per the API contract.
+        if let Some(t) = unsafe { opts.tls.as_ref() } {
+            // As paho's helpers: the broker's certificate is always verified.
+            check(super::tls::mqttc_tls_set(
+                c,
+                t.ca_certs,
+                t.certfile,
+                t.keyfile,
+                MQTTC_CERT_REQUIRED,
+                t.tls_version,
+                t.ciphers,
+            ))?;
+            if t.insecure {
+                check(super::tls::mqttc_tls_insecure_set(c, true))?;
+            }
         }
         let host = if opts.hostname.is_null() {
             c"localhost".as_ptr()

@@ -61,6 +61,7 @@ pub mod client;
 pub mod helpers;
 pub mod message;
 pub mod options;
+pub mod tls;
 pub mod types;
 
 use crate::error::Error;

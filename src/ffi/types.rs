@@ -130,7 +130,10 @@ pub struct mqttc_auth {
     pub password: *const c_char,
 }
 
-/// TLS settings for the one-shot helpers (as `mqttc_tls_set` plus `insecure`).
+/// TLS settings for the one-shot helpers: applied with `mqttc_tls_set(c, ca_certs,
+/// certfile, keyfile, MQTTC_CERT_REQUIRED, tls_version, ciphers)` (the broker's
+/// certificate is always verified, as in paho's helpers) and, when `insecure` is true,
+/// `mqttc_tls_insecure_set`. The helpers return those functions' errors.
 #[repr(C)]
 pub struct mqttc_tls_opts {
     pub ca_certs: *const c_char,
