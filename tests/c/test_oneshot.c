@@ -273,7 +273,10 @@ static void subscribe_simple_skips_retained(void) {
         mqttc_message *m = &j.msgs[i];
         CHECK_MSG(!m->retain, "subscribe_simple(retained=false) returned a retained message");
         int n = -1;
-        CHECK_MSG(m->payloadlen > 5 && sscanf((const char *)m->payload, "live-%d", &n) == 1, "unexpected payload");
+        char buf[32] = {0};
+        CHECK_MSG(m->payloadlen > 5 && m->payloadlen < 32, "unexpected payload length %d", m->payloadlen);
+        memcpy(buf, m->payload, (size_t)m->payloadlen); /* payloads are not NUL-terminated */
+        CHECK_MSG(sscanf(buf, "live-%d", &n) == 1, "unexpected payload \"%s\"", buf);
         if (i == 0) first = n;
         CHECK_EQ(n, first + i); /* consecutive: nothing skipped, nothing repeated */
         CHECK_STREQ(m->topic, n % 2 ? t2 : t1);
