@@ -66,7 +66,8 @@ pub struct DecodeOptions {
     /// Largest whole packet (fixed header included) accepted; checked from the fixed
     /// header before the body is buffered.
     pub max_packet_size: usize,
-    /// Protocol in use on this connection (affects CONNACK flags and SUBACK codes).
+    /// Protocol in use on this connection: in 3.1 the CONNACK flags byte is reserved, so
+    /// it is ignored and `session_present` is always false.
     pub protocol: ProtocolVersion,
 }
 

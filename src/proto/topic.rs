@@ -8,9 +8,7 @@ use super::codec::MAX_FIELD_LEN;
 /// A topic name as PUBLISH carries it: non-empty (MQTT-4.7.3-1), no wildcard
 /// (MQTT-4.7.1-1), no U+0000 (MQTT-4.7.3-2), at most 65535 bytes (MQTT-4.7.3-3).
 pub fn valid_topic_name(topic: &str) -> bool {
-    !topic.is_empty()
-        && topic.len() <= MAX_FIELD_LEN
-        && !topic.bytes().any(|b| matches!(b, 0 | b'+' | b'#'))
+    !topic.is_empty() && topic.len() <= MAX_FIELD_LEN && !topic.bytes().any(forbidden_in_name)
 }
 
 /// A topic filter as SUBSCRIBE carries it: non-empty (MQTT-4.7.3-1), at most 65535
@@ -26,7 +24,7 @@ pub fn valid_topic_filter(filter: &str) -> bool {
         let ok = match level.as_bytes() {
             b"+" => true,
             b"#" => last,
-            l => !l.iter().any(|&b| matches!(b, 0 | b'+' | b'#')),
+            l => !l.iter().any(|&b| forbidden_in_name(b)),
         };
         if !ok {
             return false;
@@ -38,9 +36,9 @@ pub fn valid_topic_filter(filter: &str) -> bool {
 /// Whether a message published to `topic` is delivered to a subscription to `filter`
 /// (MQTT-4.7). An invalid filter or topic name matches nothing.
 ///
-/// One pass over both strings, no allocation: each filter level is scanned once (which
-/// also validates it) and compared with the topic in place; the topic is validated as it
-/// is consumed.
+/// One pass over both strings, no allocation: a literal filter level is compared with
+/// the topic byte by byte as it is scanned (which also validates both), a '+' skips one
+/// topic level, a '#' validates the rest of the topic.
 pub fn matches(filter: &str, topic: &str) -> bool {
     let f = filter.as_bytes();
     let t = topic.as_bytes();
@@ -52,68 +50,60 @@ pub fn matches(filter: &str, topic: &str) -> bool {
     if t[0] == b'$' && matches!(f[0], b'+' | b'#') {
         return false;
     }
-    let mut fi = 0;
-    let mut ti = 0;
+    // f[fi] and t[ti] start a level on each side.
+    let (mut fi, mut ti) = (0, 0);
     loop {
-        // The filter level f[fi..fend]; `special` when it holds a wildcard or U+0000.
-        let mut fend = fi;
-        let mut special = false;
-        while fend < f.len() && f[fend] != b'/' {
-            special |= matches!(f[fend], 0 | b'+' | b'#');
-            fend += 1;
-        }
-        let filter_done = fend == f.len();
-        let tend;
-        if !special {
-            // A literal level equals the topic level byte for byte, so the topic level
-            // is valid because the filter level is.
-            let level = &f[fi..fend];
-            tend = ti + level.len();
-            if t.len() < tend || &t[ti..tend] != level || (tend < t.len() && t[tend] != b'/') {
-                return false;
-            }
-        } else {
-            match &f[fi..fend] {
-                // MQTT-4.7.1-3: '+' matches exactly one level, which may be empty.
-                b"+" => {
-                    tend = match topic_level_end(t, ti) {
-                        Some(end) => end,
-                        None => return false,
+        match f.get(fi) {
+            // MQTT-4.7.1-3: '+' is a whole level and matches exactly one level, which
+            // may be empty.
+            Some(b'+') if matches!(f.get(fi + 1), None | Some(b'/')) => {
+                fi += 1;
+                while let Some(&c) = t.get(ti) {
+                    if c == b'/' {
+                        break;
                     }
+                    if forbidden_in_name(c) {
+                        return false;
+                    }
+                    ti += 1;
                 }
-                // MQTT-4.7.1-2: '#' is last and matches the rest, however many levels.
-                b"#" => return filter_done && valid_name_bytes(&t[ti..]),
-                _ => return false,
+            }
+            // MQTT-4.7.1-2: '#' is the whole last level and matches the rest.
+            Some(b'#') if fi + 1 == f.len() => {
+                return !t[ti..].iter().any(|&c| forbidden_in_name(c))
+            }
+            // A literal level (a misplaced wildcard makes the filter invalid). The topic
+            // bytes it matches are valid because they equal valid filter bytes.
+            _ => {
+                while let Some(&c) = f.get(fi) {
+                    if c == b'/' {
+                        break;
+                    }
+                    if forbidden_in_name(c) || t.get(ti) != Some(&c) {
+                        return false;
+                    }
+                    fi += 1;
+                    ti += 1;
+                }
+                if matches!(t.get(ti), Some(&c) if c != b'/') {
+                    return false;
+                }
             }
         }
-        let topic_done = tend == t.len();
-        match (filter_done, topic_done) {
+        match (fi == f.len(), ti == t.len()) {
             (true, true) => return true,
             (true, false) => return false,
             // MQTT-4.7.1-2: "sport/#" also matches "sport", the parent level.
-            (false, true) => return &f[fend + 1..] == b"#",
+            (false, true) => return &f[fi + 1..] == b"#",
             (false, false) => {
-                fi = fend + 1;
-                ti = tend + 1;
+                fi += 1;
+                ti += 1;
             }
         }
     }
 }
 
-/// End of the topic level starting at `start`, or `None` if it holds a byte no topic
-/// name may contain.
-fn topic_level_end(t: &[u8], start: usize) -> Option<usize> {
-    let mut end = start;
-    while end < t.len() {
-        match t[end] {
-            b'/' => break,
-            0 | b'+' | b'#' => return None,
-            _ => end += 1,
-        }
-    }
-    Some(end)
-}
-
-fn valid_name_bytes(t: &[u8]) -> bool {
-    !t.iter().any(|&b| matches!(b, 0 | b'+' | b'#'))
+/// U+0000 (MQTT-4.7.3-2) and the wildcards (MQTT-4.7.1-1).
+fn forbidden_in_name(b: u8) -> bool {
+    matches!(b, 0 | b'+' | b'#')
 }

@@ -194,6 +194,29 @@ fn reference_matches(filter: &str, topic: &str) -> bool {
     rec(&f, &t)
 }
 
+#[test]
+fn proto_matches_agrees_with_reference_exhaustively() {
+    // Every filter and topic of up to four characters from the interesting alphabet.
+    let mut all = vec![String::new()];
+    let mut last = all.clone();
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        for s in &last {
+            for c in ['a', '/', '+', '#', '$'] {
+                next.push(format!("{s}{c}"));
+            }
+        }
+        all.extend_from_slice(&next);
+        last = next;
+    }
+    assert_eq!(all.len(), 781);
+    for f in &all {
+        for t in &all {
+            assert_eq!(matches(f, t), reference_matches(f, t), "{f:?} {t:?}");
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
