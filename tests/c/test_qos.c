@@ -216,6 +216,40 @@ static void self_round_trip_driven(void) {
     h_rec_free(&rec);
 }
 
+static void slow_on_publish(mqttc_client *c, void *ud, int mid) {
+    h_sleep_ms(300);
+    h_rec_on_publish(c, ud, mid);
+}
+
+/* paho 1.6 runs on_publish first and only then marks the message published
+ * (_do_on_publish), so when wait_for_publish returns or is_published turns true
+ * the callback has finished. */
+static void on_publish_done_before_wait_returns(void) {
+    h_rec rec;
+    h_rec_init(&rec);
+    mqttc_client *c = h_client("slowpub", true, &rec);
+    mqttc_on_publish_set(c, slow_on_publish);
+    h_connect(c, &rec, h_port(), true);
+    char t[H_TOPIC_MAX];
+    h_topic(t, "slowpub");
+    for (int q = 0; q < 3; q++) {
+        int mid = 0;
+        CHECK_RC(mqttc_publish(c, t, "x", 1, q, false, &mid), MQTTC_ERR_SUCCESS);
+        CHECK_RC(mqttc_wait_for_publish(c, mid, 5000), MQTTC_ERR_SUCCESS);
+        CHECK_MSG(h_rec_count_a(&rec, H_EV_PUBLISH, mid) == 1,
+                  "QoS %d: wait_for_publish returned before on_publish (mid %d) finished", q, mid);
+    }
+    int mid = 0;
+    CHECK_RC(mqttc_publish(c, t, "y", 1, 1, false, &mid), MQTTC_ERR_SUCCESS);
+    int64_t end = h_now_ms() + 5000;
+    while (!mqttc_is_published(c, mid) && h_now_ms() < end) h_sleep_ms(1);
+    CHECK(mqttc_is_published(c, mid));
+    CHECK_MSG(h_rec_count_a(&rec, H_EV_PUBLISH, mid) == 1, "is_published true before on_publish finished");
+    h_disconnect(c, &rec, true);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+}
+
 int main(int argc, char **argv) {
     static const h_case cases[] = {
         H_CASE(qos_round_trips_binary, 30),
@@ -224,6 +258,7 @@ int main(int argc, char **argv) {
         H_CASE(order_is_kept, 60),
         H_CASE(qos_is_downgraded_to_subscription, 30),
         H_CASE(self_round_trip_driven, 30),
+        H_CASE(on_publish_done_before_wait_returns, 30),
     };
     return h_main(argc, argv, "test_qos", cases, sizeof cases / sizeof cases[0]);
 }

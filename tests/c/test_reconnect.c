@@ -116,6 +116,9 @@ static void restart_delivers_outage_messages(void) {
         CHECK_MSG(found >= 1, "message %s published during the outage never arrived", pl);
         if (found > 1) h_log("message %s arrived %d times (QoS 1 allows duplicates)", pl, found);
         CHECK_RC(mqttc_wait_for_publish(p, mids[i], 5000), MQTTC_ERR_SUCCESS);
+        /* (test_qos checks that on_publish has run when wait_for_publish returns) */
+        int64_t end = h_now_ms() + 2000;
+        while (h_rec_count_a(&prec, H_EV_PUBLISH, mids[i]) == 0 && h_now_ms() < end) h_sleep_ms(2);
         CHECK_EQ(h_rec_count_a(&prec, H_EV_PUBLISH, mids[i]), 1);
     }
     /* the outage messages arrive in publish order */
