@@ -95,6 +95,11 @@ impl Inner {
         }
     }
 
+    /// Complete and reported through `on_publish`.
+    pub fn is_published(&self, mid: u16) -> bool {
+        self.session.is_published(mid) && !self.undelivered_published.contains(&mid)
+    }
+
     pub fn wants_write(&self) -> bool {
         match &self.conn {
             Some(c) => self.session.wants_write() || c.transport.wants_write(),
@@ -288,7 +293,6 @@ impl Inner {
 
     /// Turn session events into callbacks.
     pub fn drain_events(&mut self) {
-        let mut any_published = false;
         while let Some(ev) = self.session.poll_event() {
             match ev {
                 Event::Connected {
@@ -332,7 +336,7 @@ impl Inner {
                     self.notes.push(Notify::Message(p));
                 }
                 Event::Published { mid } => {
-                    any_published = true;
+                    self.undelivered_published.push(mid);
                     self.notes.push(Notify::Publish { mid: mid as c_int });
                 }
                 Event::Subscribed { mid, granted } => {
@@ -346,9 +350,6 @@ impl Inner {
                 }
                 Event::Disconnected { rc } => self.notes.push(Notify::Disconnect { rc }),
             }
-        }
-        if any_published && self.publish_waiters > 0 {
-            self.wake_publish_waiters = true;
         }
     }
 

@@ -84,8 +84,9 @@ pub struct Inner {
     pub notes: Vec<Notify>,
     /// Threads blocked in `wait_for_publish`.
     pub publish_waiters: usize,
-    /// A message completed while somebody waits in `wait_for_publish`.
-    pub wake_publish_waiters: bool,
+    /// Completed messages whose `on_publish` has not run yet: as in paho, a message
+    /// counts as published (`is_published`, `wait_for_publish`) once its callback ran.
+    pub undelivered_published: Vec<u16>,
     /// The loop should reconnect at once, without the back-off delay.
     pub retry_now: bool,
 }
@@ -166,7 +167,7 @@ impl Client {
             log_mask: 0,
             notes: Vec::new(),
             publish_waiters: 0,
-            wake_publish_waiters: false,
+            undelivered_published: Vec::new(),
             retry_now: false,
         };
         Ok(Client {
@@ -221,6 +222,7 @@ impl Client {
             inner.user_disconnect = false;
             inner.reconnect_delay = None;
             inner.log_mask = 0;
+            inner.undelivered_published.clear();
         });
         let mut cb = self.callbacks();
         let handle = cb.handle;
@@ -387,7 +389,7 @@ impl Client {
     }
 
     pub fn is_published(&self, mid: u16) -> bool {
-        lock(&self.shared.inner).session.is_published(mid)
+        lock(&self.shared.inner).is_published(mid)
     }
 
     /// Block until `mid` is published or the timeout passes (`None`: no limit).
@@ -396,7 +398,7 @@ impl Client {
         let in_loop = self.shared.is_loop_thread();
         let mut inner = lock(&self.shared.inner);
         loop {
-            if inner.session.is_published(mid) {
+            if inner.is_published(mid) {
                 return Ok(());
             }
             // Inside a loop callback nothing can progress while we wait.
@@ -492,9 +494,6 @@ impl Shared {
         let (r, notes) = {
             let mut inner = lock(&self.inner);
             let r = f(&mut inner);
-            if std::mem::take(&mut inner.wake_publish_waiters) {
-                self.published.notify_all();
-            }
             (r, std::mem::take(&mut inner.notes))
         };
         self.deliver(notes);
@@ -509,8 +508,27 @@ impl Shared {
             return;
         }
         let cb = lock(&self.callbacks).clone();
+        let published: Vec<u16> = notes
+            .iter()
+            .filter_map(|n| match n {
+                Notify::Publish { mid } => Some(*mid as u16),
+                _ => None,
+            })
+            .collect();
         let mut delivered = Vec::new();
         notify::dispatch(&cb, notes, &mut delivered, &self.destroyed);
+        if !published.is_empty() {
+            let mut inner = lock(&self.inner);
+            let pending = &mut inner.undelivered_published;
+            if pending.starts_with(&published) {
+                pending.drain(..published.len());
+            } else {
+                pending.retain(|m| !published.contains(m));
+            }
+            if inner.publish_waiters > 0 {
+                self.published.notify_all();
+            }
+        }
         if delivered.is_empty() {
             return;
         }
