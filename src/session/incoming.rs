@@ -2,6 +2,7 @@
 //! does to the session.
 
 use super::outgoing::OutState;
+use super::output::KEEP_CAPACITY;
 use super::{Event, PendingKind, Session, State};
 use crate::error::Error;
 use crate::proto::{self, Ack, ConnAck, DecodeOptions, Packet, PacketId, Publish, QoS};
@@ -43,6 +44,8 @@ impl Session {
             if let Some((packet, used)) = proto::decode(&self.inbuf, opts)? {
                 debug_assert_eq!(used, self.inbuf.len());
                 self.inbuf.clear();
+                // A big message must not leave an idle client holding its size.
+                self.inbuf.shrink_to(KEEP_CAPACITY);
                 return Ok(Some(packet));
             }
             if data.is_empty() {

@@ -179,7 +179,7 @@ impl Session {
         // Unsent bytes belong to the previous connection; QoS 0 messages among them are
         // lost (never published), QoS>0 messages are resent after CONNACK.
         self.out.clear();
-        self.inbuf.clear();
+        self.inbuf = Vec::new();
         self.pending.clear();
         self.connect_error = None;
         if self.config.clean_session {
@@ -320,7 +320,7 @@ impl Session {
         };
         self.state = State::Disconnected;
         self.out.clear();
-        self.inbuf.clear();
+        self.inbuf = Vec::new();
         // paho does not resend SUBSCRIBE/UNSUBSCRIBE; their acks can no longer come.
         self.pending.clear();
         self.timers.stop();

@@ -13,6 +13,10 @@ use std::collections::VecDeque;
 /// bytes remain (a slow socket must not make the buffer grow without bound).
 const COMPACT_AT: usize = 64 * 1024;
 
+/// Capacity an empty buffer keeps: enough for the usual bursts, while one big message
+/// does not leave an idle client holding its size for ever.
+pub(super) const KEEP_CAPACITY: usize = 64 * 1024;
+
 #[derive(Debug, Default)]
 pub(super) struct Output {
     buf: Vec<u8>,
@@ -32,10 +36,15 @@ impl Output {
 
     /// Drop everything not yet written, including QoS 0 messages that never got out.
     pub(super) fn clear(&mut self) {
+        self.qos0.clear();
+        self.empty();
+    }
+
+    fn empty(&mut self) {
         self.base += self.buf.len() as u64;
         self.buf.clear();
+        self.buf.shrink_to(KEEP_CAPACITY);
         self.pos = 0;
-        self.qos0.clear();
     }
 
     /// Append one packet; on failure nothing partial is left behind.
@@ -83,14 +92,34 @@ impl Output {
             events.push_back(Event::Published { mid });
         }
         if self.pos == self.buf.len() {
-            self.base += self.buf.len() as u64;
-            self.buf.clear();
-            self.pos = 0;
+            self.empty();
         } else if self.pos >= COMPACT_AT && self.pos * 2 >= self.buf.len() {
             // Moves at most as many bytes as were written since the last compaction.
             self.buf.drain(..self.pos);
             self.base += self.pos as u64;
             self.pos = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emptied_buffer_gives_back_big_allocations() {
+        let mut out = Output::default();
+        let mut events = VecDeque::new();
+        out.publish("t", &vec![1; 1 << 20], QoS::AtMostOnce, false, false, 0)
+            .unwrap();
+        out.mark_qos0(1);
+        assert!(out.buf.capacity() > 1 << 20);
+        let n = out.pending().len();
+        out.consume(n - 1, &mut events);
+        assert!(events.is_empty());
+        out.consume(1, &mut events);
+        assert_eq!(events, [Event::Published { mid: 1 }]);
+        assert!(out.buf.capacity() <= KEEP_CAPACITY);
+        assert!(out.pending().is_empty());
     }
 }

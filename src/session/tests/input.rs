@@ -213,3 +213,20 @@ fn a_new_connection_forgets_a_partial_packet() {
         }]
     );
 }
+
+#[test]
+fn a_big_buffered_message_does_not_stay_allocated() {
+    let mut p = Peer::connected(cfg());
+    let big = encode(&publish_pkt(
+        "t",
+        &vec![7; 1 << 20],
+        QoS::AtMostOnce,
+        0,
+        false,
+    ));
+    for chunk in big.chunks(100_000) {
+        p.s.handle_bytes(p.now, chunk).unwrap();
+    }
+    assert_eq!(p.events().len(), 1);
+    assert!(p.s.inbuf.capacity() <= crate::session::output::KEEP_CAPACITY);
+}
