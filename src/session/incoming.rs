@@ -64,16 +64,20 @@ impl Session {
     }
 
     fn handle_packet(&mut self, now: Instant, packet: Packet) -> Result<(), Error> {
-        if self.state == State::Connecting {
-            // MQTT-3.2.0-1: the server's first packet must be CONNACK; after a refusal
-            // nothing else may follow (the server closes, MQTT-3.2.2-5).
+        // MQTT-3.2.0-1: the server's first packet must be CONNACK (also when DISCONNECT
+        // was queued before it came).
+        if !self.connack_received {
             return match packet {
-                Packet::ConnAck(ack) if !self.connack_received => {
+                Packet::ConnAck(ack) => {
                     self.handle_connack(now, ack);
                     Ok(())
                 }
                 other => Err(Error::UnexpectedPacket(packet_name(&other))),
             };
+        }
+        // After a refusal nothing else may follow (the server closes, MQTT-3.2.2-5).
+        if self.state == State::Connecting {
+            return Err(Error::UnexpectedPacket(packet_name(&packet)));
         }
         match packet {
             Packet::Publish(publish) => self.handle_publish(publish),
@@ -135,8 +139,9 @@ impl Session {
             session_present: ack.session_present,
             code: ack.code,
         });
-        if ack.code != 0 {
-            // Refused: the caller closes the transport; the state stays Connecting.
+        // Refused: the caller closes the transport and the state stays Connecting.
+        // Disconnecting: nothing more may be sent after DISCONNECT (MQTT-3.14.4-2).
+        if ack.code != 0 || self.state != State::Connecting {
             return;
         }
         self.state = State::Connected;

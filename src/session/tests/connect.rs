@@ -273,3 +273,39 @@ fn unencodable_connect_is_reported_by_handle_timeout() {
     p.s.connection_closed(p.now, err.code());
     assert_eq!(p.events(), [Event::Disconnected { rc: 2 }]);
 }
+
+#[test]
+fn connack_after_disconnect_while_connecting() {
+    let mut p = Peer::new(SessionConfig {
+        clean_session: false,
+        ..cfg()
+    });
+    p.s.connect(p.now);
+    p.publish("t", b"x", QoS::AtLeastOnce);
+    p.s.disconnect(p.now).unwrap();
+    let sent = p.sent();
+    assert!(
+        matches!(sent[..], [Packet::Connect(_), Packet::Disconnect]),
+        "{sent:?}"
+    );
+    // The broker answers CONNECT before it reads DISCONNECT: not a protocol error, and
+    // nothing may follow DISCONNECT (MQTT-3.14.4-2), so the message stays queued.
+    p.feed_ok(connack(0));
+    assert_eq!(p.s.state(), State::Disconnecting);
+    assert!(!p.s.wants_write());
+    p.s.connection_closed(p.now, 7);
+    assert_eq!(
+        p.events(),
+        [
+            Event::Connected {
+                session_present: false,
+                code: 0
+            },
+            Event::Disconnected { rc: 0 }
+        ]
+    );
+    assert_eq!(
+        p.connect_accepted(),
+        [publish_pkt("t", b"x", QoS::AtLeastOnce, 1, false)]
+    );
+}
