@@ -450,8 +450,9 @@ int mqttc_connect_async(struct mqttc_client *c, const char *host, int port, int 
  *
  * The query goes over UDP (TCP when the answer is truncated) to the name servers of
  * /etc/resolv.conf, or to the one named by the environment variable
- * `MQTTC_DNS_SERVER` ("ip:port", e.g. "127.0.0.1:5353"; "ip" means port 53), and
- * shares the 5-second connect timeout; each target gets its own.
+ * `MQTTC_DNS_SERVER` ("ip:port", e.g. "127.0.0.1:5353"; "ip" means port 53); a
+ * server silent for 2 s is asked once more, all within the 5-second connect timeout.
+ * Each target then gets its own connect timeout.
  *
  * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client, bad keepalive, `domain`
  * NULL and this host has no domain, not a valid domain name); `MQTTC_ERR_NOT_FOUND`

@@ -132,6 +132,7 @@ impl Inner {
             return;
         };
         let fd = conn.fd();
+        self.close_rc = rc;
         if conn.write_watched {
             self.notes.push(Notify::UnregisterWrite(fd));
         }
@@ -262,6 +263,8 @@ impl Inner {
             }
         });
         match result {
+            // The connection may have ended inside (a refused CONNACK): report why.
+            Ok(()) if self.conn.is_none() => self.close_rc,
             Ok(()) => code::SUCCESS,
             Err(e) => {
                 let e = match e {

@@ -128,7 +128,13 @@ impl Shared {
         if inner.conn.is_some() {
             Next::Run
         } else if inner.user_disconnect {
-            Next::Stop(code::SUCCESS)
+            // After a connection this call ran: a clean end. Without one, as paho:
+            // nothing was connected.
+            Next::Stop(if first && !is_thread {
+                code::NO_CONN
+            } else {
+                code::SUCCESS
+            })
         } else if inner.want_connect {
             Next::Connect
         } else if is_thread || (first && retry_first) {
@@ -180,7 +186,8 @@ impl Shared {
                         }
                         let retry_now = std::mem::take(&mut inner.retry_now);
                         (
-                            inner.user_disconnect || (!inner.opts.reconnect_on_failure && !retry_now),
+                            inner.user_disconnect
+                                || (!inner.opts.reconnect_on_failure && !retry_now),
                             retry_now,
                         )
                     };

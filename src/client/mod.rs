@@ -87,6 +87,8 @@ pub struct Inner {
     /// Completed messages whose `on_publish` has not run yet: as in paho, a message
     /// counts as published (`is_published`, `wait_for_publish`) once its callback ran.
     pub undelivered_published: Vec<u16>,
+    /// The result code the last connection was closed with.
+    pub close_rc: i32,
     /// The loop should reconnect at once, without the back-off delay.
     pub retry_now: bool,
 }
@@ -168,6 +170,7 @@ impl Client {
             notes: Vec::new(),
             publish_waiters: 0,
             undelivered_published: Vec::new(),
+            close_rc: 0,
             retry_now: false,
         };
         Ok(Client {

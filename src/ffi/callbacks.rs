@@ -92,7 +92,10 @@ pub extern "C" fn mqttc_on_socket_register_write_set(c: *mut mqttc_client, cb: m
 /// `on_socket_unregister_write(c, userdata, sock)`: everything is written; stop
 /// watching for writability.
 #[no_mangle]
-pub extern "C" fn mqttc_on_socket_unregister_write_set(c: *mut mqttc_client, cb: mqttc_on_socket_cb) {
+pub extern "C" fn mqttc_on_socket_unregister_write_set(
+    c: *mut mqttc_client,
+    cb: mqttc_on_socket_cb,
+) {
     ffi_body!((), { set(c, |cbs| cbs.on_socket_unregister_write = cb) })
 }
 
@@ -102,7 +105,11 @@ pub extern "C" fn mqttc_on_socket_unregister_write_set(c: *mut mqttc_client, cb:
 ///
 /// Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client/sub/cb, invalid filter).
 #[no_mangle]
-pub extern "C" fn mqttc_message_callback_add(c: *mut mqttc_client, sub: *const c_char, cb: mqttc_on_message_cb) -> c_int {
+pub extern "C" fn mqttc_message_callback_add(
+    c: *mut mqttc_client,
+    sub: *const c_char,
+    cb: mqttc_on_message_cb,
+) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let sub = try_str!(sub);

@@ -74,7 +74,13 @@ pub extern "C" fn mqttc_client_new(
             MQTTC_TRANSPORT_WEBSOCKETS => TransportKind::WebSockets,
             _ => return fail(libc::EINVAL),
         };
-        match Client::new(id.unwrap_or(""), clean_session, userdata, protocol, transport) {
+        match Client::new(
+            id.unwrap_or(""),
+            clean_session,
+            userdata,
+            protocol,
+            transport,
+        ) {
             Ok(client) => {
                 let ptr = Box::into_raw(Box::new(mqttc_client { client }));
                 // SAFETY: ptr was just created from a Box and is valid.
@@ -200,8 +206,9 @@ pub extern "C" fn mqttc_connect_async(
 ///
 /// The query goes over UDP (TCP when the answer is truncated) to the name servers of
 /// /etc/resolv.conf, or to the one named by the environment variable
-/// `MQTTC_DNS_SERVER` ("ip:port", e.g. "127.0.0.1:5353"; "ip" means port 53), and
-/// shares the 5-second connect timeout; each target gets its own.
+/// `MQTTC_DNS_SERVER` ("ip:port", e.g. "127.0.0.1:5353"; "ip" means port 53); a
+/// server silent for 2 s is asked once more, all within the 5-second connect timeout.
+/// Each target then gets its own connect timeout.
 ///
 /// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client, bad keepalive, `domain`
 /// NULL and this host has no domain, not a valid domain name); `MQTTC_ERR_NOT_FOUND`
@@ -265,7 +272,11 @@ pub extern "C" fn mqttc_loop(c: *mut mqttc_client, timeout_ms: c_int, max_packet
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let _ = max_packets;
         let client = try_client!(c);
-        let ms = if timeout_ms < 0 { 1000 } else { timeout_ms as u64 };
+        let ms = if timeout_ms < 0 {
+            1000
+        } else {
+            timeout_ms as u64
+        };
         client.shared.loop_once(Duration::from_millis(ms))
     })
 }
@@ -321,7 +332,11 @@ pub extern "C" fn mqttc_loop_forever(
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let _ = max_packets;
         let client = try_client!(c);
-        let ms = if timeout_ms < 0 { 1000 } else { timeout_ms as u64 };
+        let ms = if timeout_ms < 0 {
+            1000
+        } else {
+            timeout_ms as u64
+        };
         client
             .shared
             .loop_forever(Duration::from_millis(ms), retry_first_connection, false)
@@ -447,7 +462,11 @@ pub extern "C" fn mqttc_publish(
 ///
 /// Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_AGAIN` on timeout, `MQTTC_ERR_INVAL`.
 #[no_mangle]
-pub extern "C" fn mqttc_wait_for_publish(c: *mut mqttc_client, mid: c_int, timeout_ms: c_int) -> c_int {
+pub extern "C" fn mqttc_wait_for_publish(
+    c: *mut mqttc_client,
+    mid: c_int,
+    timeout_ms: c_int,
+) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let Ok(mid) = u16::try_from(mid) else {
@@ -494,7 +513,12 @@ fn filters<'a>(count: c_int, topics: *const *const c_char) -> Result<Vec<&'a str
 /// Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN` (not connected; nothing is kept),
 /// `MQTTC_ERR_INVAL` (NULL client/topic, invalid filter, qos not 0..2).
 #[no_mangle]
-pub extern "C" fn mqttc_subscribe(c: *mut mqttc_client, topic: *const c_char, qos: c_int, mid: *mut c_int) -> c_int {
+pub extern "C" fn mqttc_subscribe(
+    c: *mut mqttc_client,
+    topic: *const c_char,
+    qos: c_int,
+    mid: *mut c_int,
+) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let topic = try_str!(topic);
@@ -545,7 +569,11 @@ pub extern "C" fn mqttc_subscribe_multiple(
 /// Unsubscribe from one filter (paho `unsubscribe`); `on_unsubscribe` confirms.
 /// Returns as `mqttc_subscribe`.
 #[no_mangle]
-pub extern "C" fn mqttc_unsubscribe(c: *mut mqttc_client, topic: *const c_char, mid: *mut c_int) -> c_int {
+pub extern "C" fn mqttc_unsubscribe(
+    c: *mut mqttc_client,
+    topic: *const c_char,
+    mid: *mut c_int,
+) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let topic = try_str!(topic);

@@ -33,7 +33,9 @@ pub extern "C" fn mqttc_connack_string(connack_code: c_int) -> *const c_char {
 /// A static description of a result code; never NULL.
 #[no_mangle]
 pub extern "C" fn mqttc_error_string(rc: c_int) -> *const c_char {
-    ffi_body!(c"Unknown error.".as_ptr(), { static_cstr(crate::error::error_string(rc)) })
+    ffi_body!(c"Unknown error.".as_ptr(), {
+        static_cstr(crate::error::error_string(rc))
+    })
 }
 
 /// The static strings above as C strings (each interned once, never freed).
@@ -54,7 +56,11 @@ fn static_cstr(s: &'static str) -> *const c_char {
 /// The library version: each non-NULL pointer receives a part. Returns
 /// `major * 1000000 + minor * 1000 + revision`.
 #[no_mangle]
-pub extern "C" fn mqttc_lib_version(major: *mut c_int, minor: *mut c_int, revision: *mut c_int) -> c_int {
+pub extern "C" fn mqttc_lib_version(
+    major: *mut c_int,
+    minor: *mut c_int,
+    revision: *mut c_int,
+) -> c_int {
     ffi_body!(0, {
         let parse = |s: &str| s.parse::<c_int>().unwrap_or(0);
         let (ma, mi, re) = (
@@ -116,7 +122,7 @@ impl Oneshot {
         let id = match unsafe { opt_str(opts.client_id) } {
             Ok(Some(s)) if !s.is_empty() => s.to_string(),
             Ok(_) => crate::client::random_client_id(),
-            Err(()) => return Err(MQTTC_ERR_INVAL),
+            Err(_) => return Err(MQTTC_ERR_INVAL),
         };
         let id = std::ffi::CString::new(id).map_err(|_| MQTTC_ERR_INVAL)?;
         let c = mqttc_client_new(id.as_ptr(), true, userdata, opts.protocol, opts.transport);
@@ -124,15 +130,30 @@ impl Oneshot {
             return Err(MQTTC_ERR_INVAL);
         }
         let client = Oneshot(c);
-        let check = |rc: c_int| if rc == MQTTC_ERR_SUCCESS { Ok(()) } else { Err(rc) };
+        let check = |rc: c_int| {
+            if rc == MQTTC_ERR_SUCCESS {
+                Ok(())
+            } else {
+                Err(rc)
+            }
+        };
         check(super::options::mqttc_reconnect_on_failure_set(c, false))?;
         // SAFETY: will/auth are NULL or valid per the API contract.
         if let Some(auth) = unsafe { opts.auth.as_ref() } {
-            check(super::options::mqttc_username_pw_set(c, auth.username, auth.password))?;
+            check(super::options::mqttc_username_pw_set(
+                c,
+                auth.username,
+                auth.password,
+            ))?;
         }
         if let Some(w) = unsafe { opts.will.as_ref() } {
             check(super::options::mqttc_will_set(
-                c, w.topic, w.payload, w.payloadlen, w.qos, w.retain,
+                c,
+                w.topic,
+                w.payload,
+                w.payloadlen,
+                w.qos,
+                w.retain,
             ))?;
         }
         // SAFETY: tls is NULL or valid per the API contract.
@@ -156,7 +177,13 @@ impl Oneshot {
         } else {
             opts.hostname
         };
-        check(mqttc_connect(c, host, opts.port, opts.keepalive, std::ptr::null()))?;
+        check(mqttc_connect(
+            c,
+            host,
+            opts.port,
+            opts.keepalive,
+            std::ptr::null(),
+        ))?;
         // Wait for the CONNACK (a refusal ends the connection with CONN_REFUSED).
         let inner = unsafe { client_ref(c) }.ok_or(MQTTC_ERR_INVAL)?;
         while inner.state() != State::Connected {
@@ -212,7 +239,11 @@ pub extern "C" fn mqttc_publish_single(
 /// (paho `publish.multiple`). Returns as `mqttc_publish_single`; `MQTTC_ERR_INVAL` for
 /// NULL `msgs` or `count` ≤ 0. Arguments are checked before connecting.
 #[no_mangle]
-pub extern "C" fn mqttc_publish_multiple(msgs: *const mqttc_publish_msg, count: c_int, opts: *const mqttc_conn_opts) -> c_int {
+pub extern "C" fn mqttc_publish_multiple(
+    msgs: *const mqttc_publish_msg,
+    count: c_int,
+    opts: *const mqttc_conn_opts,
+) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         if msgs.is_null() || count <= 0 {
             return MQTTC_ERR_INVAL;
@@ -232,7 +263,15 @@ pub extern "C" fn mqttc_publish_multiple(msgs: *const mqttc_publish_msg, count: 
         let mut mids = Vec::with_capacity(list.len());
         for m in list {
             let mut mid = 0;
-            let rc = mqttc_publish(c, m.topic, m.payload, m.payloadlen, m.qos, m.retain, &mut mid);
+            let rc = mqttc_publish(
+                c,
+                m.topic,
+                m.payload,
+                m.payloadlen,
+                m.qos,
+                m.retain,
+                &mut mid,
+            );
             if rc != MQTTC_ERR_SUCCESS {
                 return rc;
             }
@@ -255,7 +294,11 @@ struct Collect {
     got: Vec<mqttc_message>,
 }
 
-extern "C" fn collect_message(c: *mut mqttc_client, userdata: *mut c_void, msg: *const mqttc_message) {
+extern "C" fn collect_message(
+    c: *mut mqttc_client,
+    userdata: *mut c_void,
+    msg: *const mqttc_message,
+) {
     // SAFETY: userdata is the Collect owned by mqttc_subscribe_simple's frame, which
     // outlives the loop; msg is valid for this call.
     let (state, m) = unsafe { (&mut *(userdata as *mut Collect), &*msg) };
@@ -270,7 +313,12 @@ extern "C" fn collect_message(c: *mut mqttc_client, userdata: *mut c_void, msg: 
     }
 }
 
-fn subscribe_all(c: *mut mqttc_client, topics: *const *const c_char, topic_count: c_int, qos: c_int) -> c_int {
+fn subscribe_all(
+    c: *mut mqttc_client,
+    topics: *const *const c_char,
+    topic_count: c_int,
+    qos: c_int,
+) -> c_int {
     let qs = vec![qos; topic_count.max(0) as usize];
     mqttc_subscribe_multiple(c, topic_count, topics, qs.as_ptr(), std::ptr::null_mut())
 }
@@ -318,7 +366,10 @@ pub extern "C" fn mqttc_subscribe_simple(
             got: Vec::with_capacity(msg_count as usize),
         };
         let rc = {
-            let client = try_rc!(Oneshot::connect(opts, &mut state as *mut Collect as *mut c_void));
+            let client = try_rc!(Oneshot::connect(
+                opts,
+                &mut state as *mut Collect as *mut c_void
+            ));
             super::callbacks::mqttc_on_message_set(client.0, Some(collect_message));
             try_rc!(ok_or_rc(subscribe_all(client.0, topics, topic_count, qos)));
             mqttc_loop_forever(client.0, -1, 1, false)
@@ -327,7 +378,11 @@ pub extern "C" fn mqttc_subscribe_simple(
             for m in state.got.iter_mut() {
                 unsafe { free_contents(m) };
             }
-            return if rc == MQTTC_ERR_SUCCESS { MQTTC_ERR_CONN_LOST } else { rc };
+            return if rc == MQTTC_ERR_SUCCESS {
+                MQTTC_ERR_CONN_LOST
+            } else {
+                rc
+            };
         }
         let arr = std::mem::take(&mut state.got).into_boxed_slice();
         // SAFETY: messages is a valid out-pointer (checked non-NULL above).

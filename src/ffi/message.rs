@@ -62,7 +62,12 @@ pub(crate) unsafe fn free_contents(m: &mut mqttc_message) {
     if !m.payload.is_null() {
         let len = m.payloadlen as usize;
         // SAFETY: payload came from Box<[u8]> of exactly payloadlen bytes.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(m.payload as *mut u8, len)) });
+        drop(unsafe {
+            Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                m.payload as *mut u8,
+                len,
+            ))
+        });
         m.payload = std::ptr::null();
     }
 }
@@ -107,9 +112,8 @@ pub extern "C" fn mqttc_messages_free(messages: *mut mqttc_message, count: c_int
             return;
         }
         // SAFETY: the array came from Box<[mqttc_message]> of `count` elements.
-        let mut arr = unsafe {
-            Box::from_raw(std::ptr::slice_from_raw_parts_mut(messages, count as usize))
-        };
+        let mut arr =
+            unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(messages, count as usize)) };
         for m in arr.iter_mut() {
             unsafe { free_contents(m) };
         }

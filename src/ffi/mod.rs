@@ -2,6 +2,10 @@
 //! body runs inside `ffi_body!`, which turns a panic into an error return, and pointer
 //! and string arguments go through the helpers below, never hand-checked.
 
+// Every extern "C" function takes raw pointers from C by design; they are checked
+// (NULL, UTF-8, lengths) through the helpers below before use.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 #[macro_use]
 mod macros {
     /// Run an `extern "C"` body, turning a panic into `$on_panic`. Wraps the body, not
@@ -40,7 +44,7 @@ mod macros {
         ($ptr:expr) => {
             match unsafe { $crate::ffi::opt_str($ptr) } {
                 Ok(s) => s,
-                Err(()) => return $crate::ffi::types::MQTTC_ERR_INVAL,
+                Err(_) => return $crate::ffi::types::MQTTC_ERR_INVAL,
             }
         };
     }
@@ -84,13 +88,13 @@ pub unsafe fn client_ref<'a>(c: *const mqttc_client) -> Option<&'a crate::client
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string alive for `'a`.
-pub unsafe fn opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, ()> {
+pub unsafe fn opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, std::str::Utf8Error> {
     if p.is_null() {
         return Ok(None);
     }
     // SAFETY: non-NULL and NUL-terminated per the contract above.
     let s = unsafe { CStr::from_ptr(p) };
-    s.to_str().map(Some).map_err(|_| ())
+    s.to_str().map(Some)
 }
 
 /// `payload`/`payloadlen` as a slice: NULL with length 0 is empty; a negative or
@@ -98,7 +102,10 @@ pub unsafe fn opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, ()> {
 ///
 /// # Safety
 /// `payload` is NULL or points to `payloadlen` readable bytes alive for `'a`.
-pub unsafe fn payload_slice<'a>(payload: *const c_void, payloadlen: c_int) -> Result<&'a [u8], c_int> {
+pub unsafe fn payload_slice<'a>(
+    payload: *const c_void,
+    payloadlen: c_int,
+) -> Result<&'a [u8], c_int> {
     if payloadlen < 0 || payloadlen as usize > crate::proto::MAX_REMAINING_LENGTH {
         return Err(MQTTC_ERR_PAYLOAD_SIZE);
     }

@@ -77,7 +77,11 @@ pub extern "C" fn mqttc_username_pw_set(
         } else {
             // SAFETY: non-NULL, NUL-terminated per the API convention. The password
             // is binary data in MQTT 3.1.1, so any bytes are accepted.
-            Some(unsafe { std::ffi::CStr::from_ptr(password) }.to_bytes().to_vec())
+            Some(
+                unsafe { std::ffi::CStr::from_ptr(password) }
+                    .to_bytes()
+                    .to_vec(),
+            )
         };
         client.with(|i| {
             let cfg = i.session.config_mut();
@@ -124,7 +128,11 @@ pub extern "C" fn mqttc_will_clear(c: *mut mqttc_client) -> c_int {
 /// `max_delay` (default 120); a CONNACK resets it. Returns `MQTTC_ERR_SUCCESS` or
 /// `MQTTC_ERR_INVAL` (NULL client, `min_delay` 0 or greater than `max_delay`).
 #[no_mangle]
-pub extern "C" fn mqttc_reconnect_delay_set(c: *mut mqttc_client, min_delay: u32, max_delay: u32) -> c_int {
+pub extern "C" fn mqttc_reconnect_delay_set(
+    c: *mut mqttc_client,
+    min_delay: u32,
+    max_delay: u32,
+) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         if min_delay == 0 || min_delay > max_delay {

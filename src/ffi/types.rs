@@ -82,7 +82,8 @@ pub struct mqttc_message {
 pub type mqttc_on_connect_cb =
     Option<extern "C" fn(c: *mut mqttc_client, userdata: *mut c_void, flags: c_int, rc: c_int)>;
 /// Called when the loop could not open a connection (TCP, TLS or WebSocket failed).
-pub type mqttc_on_connect_fail_cb = Option<extern "C" fn(c: *mut mqttc_client, userdata: *mut c_void)>;
+pub type mqttc_on_connect_fail_cb =
+    Option<extern "C" fn(c: *mut mqttc_client, userdata: *mut c_void)>;
 /// Called when the connection ends: rc 0 after `mqttc_disconnect`, else the cause.
 pub type mqttc_on_disconnect_cb =
     Option<extern "C" fn(c: *mut mqttc_client, userdata: *mut c_void, rc: c_int)>;

@@ -15,7 +15,8 @@ static void on_message(mqttc_client *c, void *userdata, const mqttc_message *msg
 int main()
 {
     int major = -1, minor = -1, revision = -1;
-    if (mqttc_lib_version(&major, &minor, &revision) != MQTTC_ERR_SUCCESS) {
+    int version = mqttc_lib_version(&major, &minor, &revision);
+    if (version != major * 1000000 + minor * 1000 + revision) {
         std::fprintf(stderr, "mqttc_lib_version failed\n");
         return 1;
     }

@@ -5,7 +5,8 @@
 int main(void)
 {
     int major = -1, minor = -1, revision = -1;
-    if (mqttc_lib_version(&major, &minor, &revision) != MQTTC_ERR_SUCCESS) {
+    int version = mqttc_lib_version(&major, &minor, &revision);
+    if (version != major * 1000000 + minor * 1000 + revision) {
         fprintf(stderr, "mqttc_lib_version failed\n");
         return 1;
     }
