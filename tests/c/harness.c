@@ -38,12 +38,40 @@ void h__broker_unregister(pid_t pid) {
         if (g_brokers[i] == pid) g_brokers[i] = 0;
 }
 
-/* async-signal-safe */
 const char *h__self_exe(void) { return g_self_exe; }
 
+/* Temp dirs of private brokers, removed when a case fails or times out. */
+static char g_broker_dirs[H_MAX_BROKERS][96];
+
+void h__broker_dir_register(const char *dir) {
+    for (int i = 0; i < H_MAX_BROKERS; i++)
+        if (g_broker_dirs[i][0] == 0) {
+            snprintf(g_broker_dirs[i], sizeof g_broker_dirs[i], "%s", dir);
+            return;
+        }
+}
+
+void h__broker_dir_unregister(const char *dir) {
+    for (int i = 0; i < H_MAX_BROKERS; i++)
+        if (strcmp(g_broker_dirs[i], dir) == 0) g_broker_dirs[i][0] = 0;
+}
+
+/* async-signal-safe: kill, unlink and rmdir only (paths built without stdio) */
 static void brokers_kill_all(void) {
+    static const char *const files[] = {"/mosquitto.conf", "/mosquitto.db", "/mosquitto.db.new", "/mosquitto.log"};
     for (int i = 0; i < H_MAX_BROKERS; i++)
         if (g_brokers[i] > 0) kill(g_brokers[i], SIGKILL);
+    for (int i = 0; i < H_MAX_BROKERS; i++) {
+        if (g_broker_dirs[i][0] == 0) continue;
+        for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+            char p[160];
+            size_t n = strlen(g_broker_dirs[i]), m = strlen(files[k]);
+            memcpy(p, g_broker_dirs[i], n);
+            memcpy(p + n, files[k], m + 1);
+            unlink(p);
+        }
+        rmdir(g_broker_dirs[i]);
+    }
 }
 
 /* ------------------------------------------------------------------------ */

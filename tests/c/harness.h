@@ -350,12 +350,8 @@ void h_fake_close(h_fake *f);                           /* and the listener */
 /* Internal, shared between the harness files. */
 void h__broker_register(pid_t pid);
 void h__broker_unregister(pid_t pid);
-const char *h__self_exe(void);
-int h__will_child_main(int argc, char **argv);
-
-/* Internal, shared between the harness files. */
-void h__broker_register(pid_t pid);
-void h__broker_unregister(pid_t pid);
+void h__broker_dir_register(const char *dir);   /* removed by h_fail / the watchdog */
+void h__broker_dir_unregister(const char *dir);
 const char *h__self_exe(void);
 int h__will_child_main(int argc, char **argv);
 

@@ -106,6 +106,7 @@ void h_broker_start(h_broker *b, bool persistence) {
     b->persistence = persistence;
     snprintf(b->dir, sizeof b->dir, "/tmp/mqttc-test-XXXXXX");
     if (mkdtemp(b->dir) == NULL) H_FAIL("mkdtemp: %s", strerror(errno));
+    h__broker_dir_register(b->dir);
     b->port = h_free_port();
     broker_spawn(b);
 }
@@ -146,6 +147,7 @@ void h_broker_cleanup(h_broker *b) {
         unlink(p);
     }
     rmdir(b->dir);
+    h__broker_dir_unregister(b->dir);
     b->dir[0] = 0;
 }
 
