@@ -19,6 +19,8 @@ pub const DNS_SERVER_ENV: &str = "MQTTC_DNS_SERVER";
 const RESOLV_CONF: &str = "/etc/resolv.conf";
 /// Longest wait for one server's answer before trying the next.
 const PER_SERVER_TIMEOUT: Duration = Duration::from_secs(2);
+/// Rounds over the servers that stay silent.
+const ATTEMPTS: usize = 2;
 
 /// One SRV record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,7 +184,8 @@ fn domain_from_resolv_conf(conf: &str) -> Option<String> {
     search
 }
 
-/// Ask each server in turn until one answers.
+/// Ask each server in turn until one answers; servers that stay silent are asked once
+/// more (as the C library's resolver does), all within `deadline`.
 fn lookup(
     name: &str,
     servers: &[SocketAddr],
@@ -196,33 +199,41 @@ fn lookup(
         error: Error::Io(io::Error::from_raw_os_error(libc::ETIMEDOUT)),
         reason: format!("{name}: no DNS server answered"),
     };
-    for server in servers {
-        let now = Instant::now();
-        if now >= deadline {
-            break;
+    let mut silent: Vec<SocketAddr> = servers.to_vec();
+    for _round in 0..ATTEMPTS {
+        let mut still_silent = Vec::new();
+        for server in &silent {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(last);
+            }
+            let until = deadline.min(now + PER_SERVER_TIMEOUT);
+            let id = Rng::from_os().below_or_equal(u16::MAX as u32) as u16;
+            let query = build_query(&qname, id);
+            let answer = match ask(*server, &query, id, until) {
+                Ok(a) => a,
+                Err(e) => {
+                    if e.raw_os_error() == Some(libc::ETIMEDOUT) {
+                        still_silent.push(*server);
+                    }
+                    last = LookupError {
+                        reason: format!("{name}: DNS server {server}: {e}"),
+                        error: Error::Io(e),
+                    };
+                    continue;
+                }
+            };
+            match parse_answer(&answer) {
+                Ok(records) => return Ok(records),
+                Err(Answer::NoSuchName) => {
+                    return Err(LookupError::not_found(format!("{name}: no such name")))
+                }
+                Err(Answer::Failed(why)) => {
+                    last = LookupError::not_found(format!("{name}: DNS server {server}: {why}"))
+                }
+            }
         }
-        let until = deadline.min(now + PER_SERVER_TIMEOUT);
-        let id = Rng::from_os().below_or_equal(u16::MAX as u32) as u16;
-        let query = build_query(&qname, id);
-        let answer = match ask(*server, &query, id, until) {
-            Ok(a) => a,
-            Err(e) => {
-                last = LookupError {
-                    reason: format!("{name}: DNS server {server}: {e}"),
-                    error: Error::Io(e),
-                };
-                continue;
-            }
-        };
-        match parse_answer(&answer) {
-            Ok(records) => return Ok(records),
-            Err(Answer::NoSuchName) => {
-                return Err(LookupError::not_found(format!("{name}: no such name")))
-            }
-            Err(Answer::Failed(why)) => {
-                last = LookupError::not_found(format!("{name}: DNS server {server}: {why}"))
-            }
-        }
+        silent = still_silent;
     }
     Err(last)
 }

@@ -6,7 +6,7 @@ use super::tls_config::server_name;
 use super::{wait_fd, Transport};
 use crate::error::Error;
 use rustls::{ClientConfig, ClientConnection};
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,6 +20,37 @@ pub struct TlsTransport {
     conn: ClientConnection,
     /// Decrypted bytes rustls holds that `read` has not handed out yet.
     plaintext: usize,
+}
+
+/// The socket as rustls's `write_tls` sink. rustls writes with `write_vectored`,
+/// which std implements with writev(2): a peer that already closed the connection
+/// would then kill a C program with SIGPIPE. sendmsg(2) with MSG_NOSIGNAL reports
+/// EPIPE instead, as std's own `write` (send with MSG_NOSIGNAL) does.
+struct NoSigPipe<'a>(&'a mut mio::net::TcpStream);
+
+impl Write for NoSigPipe<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        // SAFETY: msghdr is plain old data; all-zero is a valid empty header.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        // IoSlice is guaranteed ABI-compatible with iovec on Unix; sendmsg only
+        // reads through the pointer.
+        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = bufs.len().min(1024) as _;
+        // SAFETY: msg describes bufs.len() (at most IOV_MAX) valid, live buffers.
+        let n = unsafe { libc::sendmsg(self.0.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An `io::Error` carrying a TLS failure, so the caller can report `MQTTC_ERR_TLS`.
@@ -64,7 +95,7 @@ impl TlsTransport {
         loop {
             // Everything queued goes out first: ClientHello, then the client's flight.
             while self.conn.wants_write() {
-                match self.conn.write_tls(&mut self.stream) {
+                match self.conn.write_tls(&mut NoSigPipe(&mut self.stream)) {
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         wait_fd(fd, libc::POLLOUT, deadline)?
@@ -85,7 +116,7 @@ impl TlsTransport {
                 Ok(_) => {
                     if let Err(e) = self.process() {
                         // rustls queued an alert telling the server why; send it.
-                        let _ = self.conn.write_tls(&mut self.stream);
+                        let _ = self.conn.write_tls(&mut NoSigPipe(&mut self.stream));
                         return Err(Error::Tls(tls_failure(&e).unwrap_or_else(|| e.to_string())));
                     }
                 }
@@ -112,7 +143,7 @@ impl TlsTransport {
     /// Write queued TLS records until the socket would block.
     fn push_records(&mut self) -> io::Result<()> {
         while self.conn.wants_write() {
-            match self.conn.write_tls(&mut self.stream) {
+            match self.conn.write_tls(&mut NoSigPipe(&mut self.stream)) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -212,6 +243,6 @@ impl Drop for TlsTransport {
     fn drop(&mut self) {
         // Best effort: tell the server the session ends on purpose.
         self.conn.send_close_notify();
-        let _ = self.conn.write_tls(&mut self.stream);
+        let _ = self.conn.write_tls(&mut NoSigPipe(&mut self.stream));
     }
 }
