@@ -10,8 +10,20 @@
 #   MQTTC_TEST_AUTH_PORT  listener that requires MQTTC_TEST_USER / MQTTC_TEST_PASS
 #   MQTTC_TEST_USER       mqttc-user
 #   MQTTC_TEST_PASS       mqttc-pass
+#   MQTTC_TEST_TLS_PORT   TLS, anonymous access, server certificate from MQTTC_TEST_CA
+#                         (subjectAltName localhost and 127.0.0.1)
+#   MQTTC_TEST_TLS_CLIENT_PORT  TLS that requires a client certificate from MQTTC_TEST_CA
+#   MQTTC_TEST_WS_PORT    MQTT over WebSockets, anonymous access
+#   MQTTC_TEST_WSS_PORT   MQTT over WebSockets over TLS, anonymous access
+#   MQTTC_TEST_CA         PEM file of the CA that signed the broker's and the client's certificates
+#   MQTTC_TEST_OTHER_CA   PEM file of an unrelated CA (signed nothing here)
+#   MQTTC_TEST_CLIENT_CERT  client certificate (PEM, signed by MQTTC_TEST_CA)
+#   MQTTC_TEST_CLIENT_KEY   its private key (PEM, SEC1 "EC PRIVATE KEY", not encrypted)
 #   MQTTC_TEST_MOSQUITTO  path of the mosquitto binary (tests start private brokers with it)
 #   MQTTC_TEST_BROKER_DIR DIR
+#
+# Certificates are made at each start with the openssl command (installed with
+# apt-get when missing and run as root); the library itself never uses OpenSSL.
 #
 # Ports are chosen at random among free ones; if mosquitto still loses a race
 # for one, start picks new ports and tries again.
@@ -30,11 +42,18 @@ readonly STOP_TIMEOUT_S=10
 readonly START_ATTEMPTS=5
 
 # listener name -> environment variable holding its port
-LISTENERS=(plain auth)
+# (mosquitto 2.0 opens a websockets listener only beside a plain one: keep plain.)
+LISTENERS=(plain auth tls tls_client ws wss)
 declare -A LISTENER_ENV=(
     [plain]=MQTTC_TEST_PORT
     [auth]=MQTTC_TEST_AUTH_PORT
+    [tls]=MQTTC_TEST_TLS_PORT
+    [tls_client]=MQTTC_TEST_TLS_CLIENT_PORT
+    [ws]=MQTTC_TEST_WS_PORT
+    [wss]=MQTTC_TEST_WSS_PORT
 )
+# Certificates live for this long; a broker directory is not meant to be kept.
+readonly CERT_DAYS=30
 
 die() {
     echo "broker.sh: $*" >&2
@@ -129,6 +148,117 @@ password_file $DIR/passwd
 EOF
 }
 
+listener_tls() {
+    local port=$1
+    cat <<EOF
+# TLS, anonymous access.
+listener $port $TEST_HOST
+allow_anonymous true
+cafile $DIR/ca.crt
+certfile $DIR/server.crt
+keyfile $DIR/server.key
+EOF
+}
+
+listener_tls_client() {
+    local port=$1
+    cat <<EOF
+# TLS, a client certificate signed by the test CA required.
+listener $port $TEST_HOST
+allow_anonymous true
+cafile $DIR/ca.crt
+certfile $DIR/server.crt
+keyfile $DIR/server.key
+require_certificate true
+EOF
+}
+
+listener_ws() {
+    local port=$1
+    cat <<EOF
+# MQTT over WebSockets, anonymous access.
+listener $port $TEST_HOST
+protocol websockets
+allow_anonymous true
+EOF
+}
+
+listener_wss() {
+    local port=$1
+    cat <<EOF
+# MQTT over WebSockets over TLS, anonymous access.
+listener $port $TEST_HOST
+protocol websockets
+allow_anonymous true
+cafile $DIR/ca.crt
+certfile $DIR/server.crt
+keyfile $DIR/server.key
+EOF
+}
+
+# Prints the openssl command, installing it with apt-get when missing (as root).
+find_openssl() {
+    if ! command -v openssl >/dev/null 2>&1; then
+        ((EUID == 0)) && command -v apt-get >/dev/null 2>&1 || return 1
+        echo "broker.sh: installing openssl (for the test certificates)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y --no-install-recommends openssl >&2 ||
+            { apt-get update >&2 && apt-get install -y --no-install-recommends openssl >&2; } ||
+            return 1
+    fi
+    command -v openssl
+}
+
+# openssl with its chatter kept in $DIR/openssl.log, shown when it fails.
+ossl() {
+    if ! "$OPENSSL" "$@" >>"$DIR/openssl.log" 2>&1; then
+        tail -n 20 "$DIR/openssl.log" >&2
+        die "openssl $1 failed"
+    fi
+}
+
+# make_ca NAME SUBJECT: a self-signed CA, NAME.crt and NAME.key (EC P-256).
+make_ca() {
+    ossl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$DIR/$1.key" -out "$DIR/$1.crt" -days "$CERT_DAYS" -subj "$2" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign"
+}
+
+# sign NAME EXTENSIONS: NAME.crt for NAME.key, signed by the test CA.
+sign() {
+    local name=$1 ext=$2
+    ossl req -new -key "$DIR/$name.key" -out "$DIR/$name.csr" -subj "/CN=mqttc test $name"
+    printf '%s\n' "$ext" >"$DIR/$name.ext"
+    ossl x509 -req -in "$DIR/$name.csr" -CA "$DIR/ca.crt" -CAkey "$DIR/ca.key" \
+        -CAcreateserial -out "$DIR/$name.crt" -days "$CERT_DAYS" -extfile "$DIR/$name.ext"
+    rm -f "$DIR/$name.csr" "$DIR/$name.ext"
+}
+
+# The test PKI: a CA; the broker's certificate (RSA, so that the ECDHE_RSA suites
+# are usable) for localhost and 127.0.0.1; a client certificate (EC key, SEC1 form);
+# and an unrelated CA.
+make_certs() {
+    OPENSSL=$(find_openssl) ||
+        die "openssl not found (Debian: apt-get install -y openssl)"
+    : >"$DIR/openssl.log"
+    make_ca ca "/CN=mqttc test CA"
+    make_ca other-ca "/CN=mqttc unrelated test CA"
+    ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$DIR/server.key"
+    sign server "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1"
+    ossl ecparam -name prime256v1 -genkey -noout -out "$DIR/client.key"
+    sign client "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth"
+    # Test keys protect nothing; readable, so that a mosquitto that dropped its
+    # privileges can load them.
+    chmod 0644 "$DIR"/*.crt "$DIR"/*.key
+    rm -f "$DIR"/*.srl
+}
+
 # Files the listeners need, made once per start.
 prepare_files() {
     local passwd_bin
@@ -137,6 +267,7 @@ prepare_files() {
     rm -f "$DIR/passwd"
     (umask 077 && "$passwd_bin" -b -c "$DIR/passwd" "$TEST_USER" "$TEST_PASS") ||
         die "mosquitto_passwd failed"
+    make_certs
 }
 
 write_config() {
@@ -179,6 +310,10 @@ write_env() {
         done
         printf 'export MQTTC_TEST_USER=%q\n' "$TEST_USER"
         printf 'export MQTTC_TEST_PASS=%q\n' "$TEST_PASS"
+        printf 'export MQTTC_TEST_CA=%q\n' "$DIR/ca.crt"
+        printf 'export MQTTC_TEST_OTHER_CA=%q\n' "$DIR/other-ca.crt"
+        printf 'export MQTTC_TEST_CLIENT_CERT=%q\n' "$DIR/client.crt"
+        printf 'export MQTTC_TEST_CLIENT_KEY=%q\n' "$DIR/client.key"
         printf 'export MQTTC_TEST_MOSQUITTO=%q\n' "$MOSQUITTO"
         printf 'export MQTTC_TEST_BROKER_DIR=%q\n' "$DIR"
     } >"$DIR/env.tmp"

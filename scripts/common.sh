@@ -28,6 +28,7 @@ ensure_packages() {
     have mosquitto_passwd || [[ -x /usr/bin/mosquitto_passwd ]] || missing+=(mosquitto)
     have mosquitto_pub || missing+=(mosquitto-clients)
     have cmake || missing+=(cmake)
+    have openssl || missing+=(openssl) # scripts/broker.sh makes test certificates with it
     have pkg-config || missing+=(pkg-config)
     if ! have cc || ! have c++ || ! have make; then
         missing+=(build-essential)
