@@ -3,7 +3,8 @@
 #   - the Rust unit and integration tests (cargo test --release),
 #   - the C tests, the header checks and the examples (CMake + ctest),
 #   - the same C tests under valgrind memcheck (skipped with --quick),
-#   - a build of a user's project against `cmake --install` and pkg-config.
+#   - a build of a user's project against `cmake --install` and pkg-config,
+#   - the benchmark harness at tiny sizes (bench/run.sh --quick; no timing is judged).
 # The tests that need a broker get a private mosquitto (scripts/broker.sh),
 # stopped on exit. Missing packages are installed with apt-get when run as
 # root (mosquitto mosquitto-clients cmake pkg-config valgrind, build-essential
@@ -149,6 +150,20 @@ status=$?
 set -e
 if ((status != 0)); then
     fail "install test"
+fi
+
+# Last, the benchmark harness at tiny sizes: proves that it builds and runs (a few
+# seconds once built); no timing is judged. MQTTC_SKIP_BENCH=1 skips it, and so does
+# a non-root run on a machine without the peers' packages.
+if [[ ${MQTTC_SKIP_BENCH:-0} == 1 ]]; then
+    log "bench/run.sh --quick: skipped (MQTTC_SKIP_BENCH=1)"
+elif ((EUID != 0)) && [[ ! -f /usr/include/mosquitto.h || ! -f /usr/include/MQTTAsync.h ]]; then
+    log "bench/run.sh --quick: skipped (needs libmosquitto-dev and libpaho-mqtt-dev)"
+else
+    log "bench/run.sh --quick"
+    if ! timeout 900 bench/run.sh --quick; then
+        fail "bench/run.sh --quick"
+    fi
 fi
 
 echo
