@@ -580,11 +580,17 @@ int mqttc_misc_timeout_ms(struct mqttc_client *c);
  * receives the message id, also for QoS 0 and when the result is `NO_CONN`.
  *
  * "Published" means: QoS 0 written to the socket, QoS 1 PUBACK received, QoS 2 PUBCOMP
- * received; `on_publish` fires then. Messages beyond `max_inflight` wait in order.
+ * received; `on_publish` fires then. Messages beyond `max_inflight` wait in order, as
+ * do QoS 1/2 messages while 4 MiB of output wait to be written (the output buffer is
+ * bounded: a broker that stops reading cannot make the client grow without limit;
+ * only `max_queued`, default unlimited, bounds the messages kept for later).
  *
  * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_NO_CONN` when not connected (QoS>0 messages
  * stay queued and are sent once connected, QoS 0 is dropped); `MQTTC_ERR_QUEUE_SIZE`
- * (the `max_queued` limit is reached; dropped); `MQTTC_ERR_INVAL` (NULL client or
+ * (the `max_queued` limit is reached, or, for QoS 0 only, 4 MiB of earlier packets
+ * still wait to be written because the broker or the network does not keep up; the
+ * message is dropped: retry once `on_publish` has reported earlier messages);
+ * `MQTTC_ERR_INVAL` (NULL client or
  * topic, a topic with wildcards or invalid UTF-8, qos not 0..2);
  * `MQTTC_ERR_PAYLOAD_SIZE` (payloadlen < 0 or > 268435455).
  */

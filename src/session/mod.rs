@@ -25,8 +25,8 @@ mod tests;
 
 use crate::error::Error;
 use crate::proto::{
-    topic, Ack, Connect, LastWill, Packet, PacketId, ProtoError, ProtocolVersion, Publish, QoS,
-    Subscribe, Unsubscribe, MAX_REMAINING_LENGTH,
+    self, topic, Ack, Connect, LastWill, Packet, PacketId, ProtoError, ProtocolVersion, Publish,
+    QoS, Subscribe, Unsubscribe, MAX_REMAINING_LENGTH,
 };
 use ids::PacketIds;
 use keepalive::{Keepalive, Timers};
@@ -58,7 +58,19 @@ pub struct SessionConfig {
     pub max_packet_size: usize,
     /// How long to wait for CONNACK after CONNECT is queued.
     pub connack_timeout: Duration,
+    /// Bound on the unwritten bytes of the output buffer (0 = none); see
+    /// [`DEFAULT_MAX_OUTPUT`].
+    pub max_output: usize,
 }
+
+/// Default bound on the output buffer. A broker that stops reading must not make the
+/// client eat memory: past this many unwritten bytes a QoS 0 publish is refused with
+/// `QueueSize`, and queued QoS>0 messages wait in the message queue (counted by
+/// `max_queued`) instead of being encoded, until the buffer drains. A packet is only
+/// refused or held back when bytes are already waiting, so one message larger than the
+/// bound still goes out. Acknowledgements, PINGREQ, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT
+/// and the resends after a reconnect (at most the in-flight window) are never held back.
+pub(crate) const DEFAULT_MAX_OUTPUT: usize = 4 * 1024 * 1024;
 
 impl Default for SessionConfig {
     fn default() -> Self {
@@ -75,6 +87,7 @@ impl Default for SessionConfig {
             retry_interval: 0,
             max_packet_size: crate::proto::MAX_REMAINING_LENGTH + 5,
             connack_timeout: Duration::from_secs(30),
+            max_output: DEFAULT_MAX_OUTPUT,
         }
     }
 }
@@ -233,6 +246,10 @@ impl Session {
         if qos == QoS::AtMostOnce {
             if !self.can_send() {
                 return Err((mid, Error::NoConn));
+            }
+            let len = proto::publish_len(topic.len(), payload.len(), qos);
+            if self.out.over_limit(len, self.config.max_output) {
+                return Err((mid, Error::QueueSize));
             }
             // Straight into the output buffer: no per-message allocation.
             self.out
@@ -403,6 +420,10 @@ impl Session {
         if n > 0 {
             self.timers.bytes_out(now);
             self.out.consume(n, &mut self.events);
+            // Messages held back by a full output buffer go out as it drains.
+            if self.store.has_queued() {
+                self.fill_window(now);
+            }
         }
     }
 
@@ -477,8 +498,9 @@ impl Session {
     /// Send queued QoS>0 messages while the in-flight window has room.
     fn fill_window(&mut self, now: Instant) {
         if self.state == State::Connected {
+            let c = &self.config;
             self.store
-                .fill_window(now, self.config.max_inflight, &mut self.out);
+                .fill_window(now, c.max_inflight, c.max_output, &mut self.out);
         }
     }
 

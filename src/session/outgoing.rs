@@ -94,12 +94,29 @@ impl OutStore {
         );
     }
 
-    /// Send queued messages, oldest first, while the window (0 = unlimited) has room.
-    pub(super) fn fill_window(&mut self, now: Instant, max_inflight: u32, out: &mut Output) {
+    /// Whether some message was never sent yet.
+    pub(super) fn has_queued(&self) -> bool {
+        self.msgs.range(self.queue_start..).next().is_some()
+    }
+
+    /// Send queued messages, oldest first, while the window (0 = unlimited) has room
+    /// and the output buffer stays within `max_output` (0 = unlimited): past it they
+    /// stay queued here, as they are, until the buffer drains.
+    pub(super) fn fill_window(
+        &mut self,
+        now: Instant,
+        max_inflight: u32,
+        max_output: usize,
+        out: &mut Output,
+    ) {
         while max_inflight == 0 || self.inflight < max_inflight as usize {
             let Some((&seq, msg)) = self.msgs.range_mut(self.queue_start..).next() else {
                 break;
             };
+            let len = crate::proto::publish_len(msg.topic.len(), msg.payload.len(), msg.qos);
+            if out.over_limit(len, max_output) {
+                break;
+            }
             msg.state = match msg.qos {
                 QoS::ExactlyOnce => OutState::WaitPubRec,
                 _ => OutState::WaitPubAck,

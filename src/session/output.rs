@@ -34,6 +34,14 @@ impl Output {
         &self.buf[self.pos..]
     }
 
+    /// Whether appending `len` more bytes would pass `limit` (0 = no limit) while bytes
+    /// are already waiting: an empty buffer takes any one packet, so no message is too
+    /// big to ever be sent, and the buffer stays below `limit` plus one packet.
+    pub(super) fn over_limit(&self, len: usize, limit: usize) -> bool {
+        let waiting = self.pending().len();
+        limit > 0 && waiting > 0 && waiting.saturating_add(len) > limit
+    }
+
     /// Drop everything not yet written, including QoS 0 messages that never got out.
     pub(super) fn clear(&mut self) {
         self.qos0.clear();

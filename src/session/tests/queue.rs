@@ -180,3 +180,48 @@ fn all_ids_in_use_is_queue_size() {
     let r = p.s.publish(p.now, "t", b"", QoS::AtLeastOnce, false);
     assert!(matches!(r, Err((0, Error::QueueSize))), "{r:?}");
 }
+
+/// A broker that stops reading: past `max_output` unwritten bytes QoS 0 is refused with
+/// `QueueSize` and QoS>0 stays in the queue; both resume as the buffer drains.
+#[test]
+fn output_buffer_is_bounded() {
+    let mut p = Peer::connected(SessionConfig {
+        max_output: 1000,
+        max_inflight: 0,
+        ..cfg()
+    });
+    // One write of everything waiting; what it lets in stays in the buffer.
+    fn write_once(p: &mut Peer) -> Vec<Packet> {
+        let bytes = p.s.transmit_buf().to_vec();
+        p.s.consume_transmit(p.now, bytes.len());
+        decode_all(&bytes)
+    }
+    let payload = [7u8; 300];
+    // An empty buffer takes one packet of any size.
+    let big = p.publish("t", &[1u8; 5000], QoS::AtMostOnce);
+    assert!(p.s.transmit_buf().len() > 5000);
+    let r = p.s.publish(p.now, "t", &payload, QoS::AtMostOnce, false);
+    assert!(matches!(r, Err((2, Error::QueueSize))), "{r:?}");
+    // QoS 1 is accepted but not encoded: it waits behind the full buffer.
+    let before = p.s.transmit_buf().len();
+    let q1: Vec<u16> = (0..5)
+        .map(|_| p.publish("t", &payload, QoS::AtLeastOnce))
+        .collect();
+    assert_eq!(p.s.transmit_buf().len(), before);
+    // Written out: the held messages follow, as far as the bound allows (308-byte
+    // packets: three fit within 1000 bytes, the fourth would pass it).
+    let sent = write_once(&mut p);
+    assert!(matches!(&sent[..], [Packet::Publish(m)] if m.pkid == 0 && m.payload.len() == 5000));
+    assert_eq!(p.events(), [Event::Published { mid: big }]);
+    assert_eq!(p.s.transmit_buf().len(), 3 * 308);
+    let r = p.s.publish(p.now, "t", &payload, QoS::AtMostOnce, false);
+    assert!(matches!(r, Err((_, Error::QueueSize))), "{r:?}");
+    // Draining lets the rest out, in order.
+    let mut ids = publish_ids(&write_once(&mut p));
+    assert_eq!(p.s.transmit_buf().len(), 2 * 308);
+    ids.extend(publish_ids(&p.sent()));
+    assert_eq!(ids, q1.iter().map(|&m| (m, false)).collect::<Vec<_>>());
+    // With room again, QoS 0 is accepted.
+    p.publish("t", &payload, QoS::AtMostOnce);
+    assert_eq!(p.s.state(), State::Connected);
+}
