@@ -6,7 +6,7 @@ use super::tls_config::server_name;
 use super::{wait_fd, Transport};
 use crate::error::Error;
 use rustls::{ClientConfig, ClientConnection};
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,29 +23,16 @@ pub struct TlsTransport {
 }
 
 /// The socket as rustls's `write_tls` sink. rustls writes with `write_vectored`,
-/// which std implements with writev(2): a peer that already closed the connection
-/// would then kill a C program with SIGPIPE. sendmsg(2) with MSG_NOSIGNAL reports
-/// EPIPE instead, as std's own `write` (send with MSG_NOSIGNAL) does.
+/// which std implements with writev(2): to a peer that already closed the connection
+/// that raises SIGPIPE, whose default action ends a C program. Only `write` is
+/// implemented here, so the default `write_vectored` sends one record buffer per
+/// call through std's `write`, which uses send(2) with MSG_NOSIGNAL and reports
+/// EPIPE instead. (A record is up to 16 KiB, so the extra system calls cost little.)
 struct NoSigPipe<'a>(&'a mut mio::net::TcpStream);
 
 impl Write for NoSigPipe<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        // SAFETY: msghdr is plain old data; all-zero is a valid empty header.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        // IoSlice is guaranteed ABI-compatible with iovec on Unix; sendmsg only
-        // reads through the pointer.
-        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-        msg.msg_iovlen = bufs.len().min(1024) as _;
-        // SAFETY: msg describes bufs.len() (at most IOV_MAX) valid, live buffers.
-        let n = unsafe { libc::sendmsg(self.0.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(n as usize)
     }
 
     fn flush(&mut self) -> io::Result<()> {
