@@ -427,6 +427,11 @@ int mqttc_user_data_set(struct mqttc_client *c, void *userdata);
  * client certificate does so after the handshake: `mqttc_connect` succeeds and the
  * loop then ends the connection with `MQTTC_ERR_TLS`. Triggers `on_socket_open`
  * (and `on_log`).
+ *
+ * A broker that accepts the connection but sends no CONNACK within `keepalive`
+ * seconds (at most 30 s, also with keepalive 0) is given up on by the loop, as paho
+ * does: the connection is closed, `on_disconnect` gets `MQTTC_ERR_KEEPALIVE`
+ * (`on_connect` never ran), and the loop's usual reconnect rules apply.
  */
 int mqttc_connect(struct mqttc_client *c, const char *host, int port, int keepalive, const char *bind_address);
 

@@ -157,6 +157,11 @@ pub extern "C" fn mqttc_user_data_set(c: *mut mqttc_client, userdata: *mut c_voi
 /// client certificate does so after the handshake: `mqttc_connect` succeeds and the
 /// loop then ends the connection with `MQTTC_ERR_TLS`. Triggers `on_socket_open`
 /// (and `on_log`).
+///
+/// A broker that accepts the connection but sends no CONNACK within `keepalive`
+/// seconds (at most 30 s, also with keepalive 0) is given up on by the loop, as paho
+/// does: the connection is closed, `on_disconnect` gets `MQTTC_ERR_KEEPALIVE`
+/// (`on_connect` never ran), and the loop's usual reconnect rules apply.
 #[no_mangle]
 pub extern "C" fn mqttc_connect(
     c: *mut mqttc_client,

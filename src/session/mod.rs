@@ -56,7 +56,9 @@ pub struct SessionConfig {
     pub retry_interval: u32,
     /// Largest incoming packet accepted (fixed header included).
     pub max_packet_size: usize,
-    /// How long to wait for CONNACK after CONNECT is queued.
+    /// How long at most to wait for CONNACK after CONNECT is queued; with a keepalive
+    /// period shorter than this, that period is the limit (as paho 1.6, which drops a
+    /// connection silent for a keepalive period in any state).
     pub connack_timeout: Duration,
     /// Bound on the unwritten bytes of the output buffer (0 = none); see
     /// [`DEFAULT_MAX_OUTPUT`].
@@ -365,7 +367,7 @@ impl Session {
             return Err(Error::Protocol(e));
         }
         match self.state {
-            State::Connecting => match self.timers.connack_deadline(self.config.connack_timeout) {
+            State::Connecting => match self.timers.connack_deadline(self.connack_timeout()) {
                 Some(deadline) if now >= deadline => Err(Error::Keepalive),
                 _ => Ok(()),
             },
@@ -395,7 +397,7 @@ impl Session {
             return Some(at);
         }
         match self.state {
-            State::Connecting => self.timers.connack_deadline(self.config.connack_timeout),
+            State::Connecting => self.timers.connack_deadline(self.connack_timeout()),
             State::Connected => {
                 let keepalive = self.timers.keepalive_deadline(self.config.keep_alive);
                 let retry = self
@@ -465,6 +467,26 @@ impl Session {
             && !self.out.has_unwritten_qos0(mid)
     }
 
+    /// Checks internal consistency, for tests and the fuzzer (not for production use):
+    /// every id in use (unacknowledged messages, pending SUBSCRIBE/UNSUBSCRIBE) is
+    /// non-zero, unique and counted as issued; the message store agrees with itself.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.store.check()?;
+        for mid in self.store.mids().chain(self.pending.keys().copied()) {
+            if mid == 0 || !self.ids.issued(mid) {
+                return Err(format!("packet id {mid} in use but never issued"));
+            }
+        }
+        if let Some(mid) = self.pending.keys().find(|&&m| self.store.contains(m)) {
+            return Err(format!("packet id {mid} used by a message and a request"));
+        }
+        if self.state == State::Disconnected && (!self.pending.is_empty() || self.wants_write()) {
+            return Err("disconnected with requests pending or bytes to write".into());
+        }
+        Ok(())
+    }
+
     /// Whether new packets may be queued on this connection: after CONNECT, before
     /// DISCONNECT (MQTT-3.1.4: a client may send right after CONNECT).
     fn can_send(&self) -> bool {
@@ -501,6 +523,16 @@ impl Session {
             let c = &self.config;
             self.store
                 .fill_window(now, c.max_inflight, c.max_output, &mut self.out);
+        }
+    }
+
+    fn connack_timeout(&self) -> Duration {
+        match self.config.keep_alive {
+            0 => self.config.connack_timeout,
+            ka => self
+                .config
+                .connack_timeout
+                .min(Duration::from_secs(ka.into())),
         }
     }
 

@@ -194,6 +194,76 @@ impl OutStore {
     }
 }
 
+impl OutStore {
+    /// Checks the store's own consistency (for tests and the fuzzer): the two maps
+    /// agree, ids are non-zero and unique, sent messages form the prefix below
+    /// `queue_start`, `inflight` counts them, and the timeline holds exactly their stamps.
+    pub(super) fn check(&self) -> Result<(), String> {
+        if self.by_mid.len() != self.msgs.len() {
+            return Err(format!(
+                "{} ids for {} messages",
+                self.by_mid.len(),
+                self.msgs.len()
+            ));
+        }
+        let mut sent = 0;
+        for (&seq, msg) in &self.msgs {
+            if msg.mid == 0 {
+                return Err(format!("message seq {seq} has packet id 0"));
+            }
+            if self.by_mid.get(&msg.mid) != Some(&seq) {
+                return Err(format!("packet id {} not unique or not indexed", msg.mid));
+            }
+            if seq >= self.next_seq {
+                return Err(format!("seq {seq} not below next_seq {}", self.next_seq));
+            }
+            let queued = msg.state == OutState::Queued;
+            if queued != (seq >= self.queue_start) {
+                return Err(format!(
+                    "message {} in state {:?} on the wrong side of the queue start",
+                    msg.mid, msg.state
+                ));
+            }
+            if queued != msg.sent_at.is_none() {
+                return Err(format!(
+                    "message {} sent_at {:?} in state {:?}",
+                    msg.mid, msg.sent_at, msg.state
+                ));
+            }
+            match (msg.qos, msg.state) {
+                (QoS::AtMostOnce, _)
+                | (QoS::AtLeastOnce, OutState::WaitPubRec | OutState::WaitPubComp)
+                | (QoS::ExactlyOnce, OutState::WaitPubAck) => {
+                    return Err(format!(
+                        "message {} qos {:?} in state {:?}",
+                        msg.mid, msg.qos, msg.state
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(t) = msg.sent_at {
+                sent += 1;
+                if !self.timeline.contains(&(t, seq)) {
+                    return Err(format!("message {} missing from the timeline", msg.mid));
+                }
+            }
+        }
+        if sent != self.inflight || self.timeline.len() != sent {
+            return Err(format!(
+                "{sent} sent, inflight {}, timeline {}",
+                self.inflight,
+                self.timeline.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The packet ids in use, for consistency checks.
+    pub(super) fn mids(&self) -> impl Iterator<Item = PacketId> + '_ {
+        self.by_mid.keys().copied()
+    }
+}
+
 /// Write the packet `msg`'s state calls for: PUBREL while waiting for PUBCOMP, else the
 /// PUBLISH itself.
 fn put(msg: &OutMsg, dup: bool, out: &mut Output) {

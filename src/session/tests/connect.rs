@@ -120,6 +120,20 @@ fn connack_timeout() {
 }
 
 #[test]
+fn connack_timeout_is_the_keepalive_period_when_shorter() {
+    let mut p = Peer::new(SessionConfig {
+        keep_alive: 3,
+        connack_timeout: Duration::from_secs(10),
+        ..cfg()
+    });
+    p.s.connect(p.now);
+    p.sent();
+    assert_eq!(p.s.next_timeout(), Some(p.at(3)));
+    p.advance_secs(3);
+    assert!(matches!(p.tick(), Err(Error::Keepalive)));
+}
+
+#[test]
 fn connack_in_time_stops_the_connack_timer() {
     let mut p = Peer::new(SessionConfig {
         keep_alive: 0,

@@ -63,6 +63,7 @@ impl Peer {
 
     /// Everything the session wants to write, written in one go at `now`.
     pub fn sent_bytes(&mut self) -> Vec<u8> {
+        self.s.check_invariants().unwrap();
         let bytes = self.s.transmit_buf().to_vec();
         self.s.consume_transmit(self.now, bytes.len());
         assert!(!self.s.wants_write());
@@ -85,6 +86,7 @@ impl Peer {
     }
 
     pub fn events(&mut self) -> Vec<Event> {
+        self.s.check_invariants().unwrap();
         std::iter::from_fn(|| self.s.poll_event()).collect()
     }
 
