@@ -184,7 +184,14 @@ impl<'a> Reader<'a> {
     /// string anyway check for it in the same pass).
     pub(super) fn utf8(&mut self) -> Result<&'a str, ProtoError> {
         // MQTT-1.5.3-1: ill-formed UTF-8, including encoded surrogates, is malformed.
-        std::str::from_utf8(self.binary()?).map_err(|_| ProtoError::InvalidUtf8)
+        let bytes = self.binary()?;
+        // Topics are nearly always short and ASCII, which std's validation walks byte
+        // by byte; `is_ascii` goes a word at a time. Once per incoming message.
+        if bytes.is_ascii() {
+            // SAFETY: ASCII is valid UTF-8.
+            return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+        }
+        std::str::from_utf8(bytes).map_err(|_| ProtoError::InvalidUtf8)
     }
 
     /// A UTF-8 encoded string (MQTT-1.5.3).

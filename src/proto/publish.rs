@@ -1,6 +1,6 @@
 //! PUBLISH (MQTT-3.3), the hot path in both directions.
 
-use super::codec::{begin_packet, check_remaining, Reader, MAX_FIELD_LEN, PUBLISH};
+use super::codec::{check_remaining, Reader, MAX_FIELD_LEN, PUBLISH};
 use super::{ProtoError, Publish, QoS};
 
 const DUP: u8 = 0b1000;
@@ -82,8 +82,25 @@ pub fn encode_publish(
         | if dup { DUP } else { 0 }
         | (qos as u8) << 1
         | if retain { RETAIN } else { 0 };
-    begin_packet(out, byte1, len);
-    out.extend_from_slice(&(topic.len() as u16).to_be_bytes());
+    // The fixed header and the topic length in one small copy: this runs once per
+    // message, so fewer, larger appends matter.
+    let mut head = [0u8; 7];
+    head[0] = byte1;
+    let mut n = 1;
+    let mut rest = len;
+    loop {
+        let digit = (rest & 0x7F) as u8;
+        rest >>= 7;
+        head[n] = if rest == 0 { digit } else { digit | 0x80 };
+        n += 1;
+        if rest == 0 {
+            break;
+        }
+    }
+    head[n..n + 2].copy_from_slice(&(topic.len() as u16).to_be_bytes());
+    n += 2;
+    out.reserve(n - 2 + len);
+    out.extend_from_slice(&head[..n]);
     out.extend_from_slice(topic.as_bytes());
     if qos != QoS::AtMostOnce {
         out.extend_from_slice(&pkid.to_be_bytes());
