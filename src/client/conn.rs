@@ -111,6 +111,8 @@ impl Inner {
     pub fn install(&mut self, conn: Conn) {
         let fd = conn.fd();
         self.conn = Some(conn);
+        self.conn_epoch += 1;
+        self.tx_copied = 0;
         self.session.connect(Instant::now());
         let cfg = self.session.config();
         let (clean, ka, id) = (
@@ -133,6 +135,8 @@ impl Inner {
         };
         let fd = conn.fd();
         self.close_rc = rc;
+        self.conn_epoch += 1;
+        self.tx_copied = 0;
         if conn.write_watched {
             self.notes.push(Notify::UnregisterWrite(fd));
         }
@@ -180,6 +184,10 @@ impl Inner {
             };
             if let Err(e) = conn.transport.flush() {
                 break Err(e);
+            }
+            // The loop thread is writing the front of the buffer without the lock.
+            if self.tx_copied > 0 {
+                break Ok(());
             }
             let buf = self.session.transmit_buf();
             if buf.is_empty() {

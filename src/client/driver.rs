@@ -6,7 +6,9 @@
 use super::notify::Notify;
 use super::{lock, Shared};
 use crate::error::{code, Error};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
+use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
@@ -18,7 +20,40 @@ const WAKER: Token = Token(1);
 pub struct Driver {
     poll: Poll,
     events: Events,
+    writer: Writer,
 }
+
+/// Bytes the loop thread writes to a plain TCP socket without holding the client lock,
+/// so that threads publishing meanwhile are not blocked for the length of a `write`
+/// system call (and the loop is not slowed by them): under the lock, the bytes queued
+/// since the last round are copied here (`Inner::tx_copied` marks them as taken); the
+/// write runs unlocked; under the lock again, what was written is consumed from the
+/// session, which publishes QoS 0 messages and so on, as a locked write would.
+#[derive(Default)]
+struct Writer {
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written.
+    pos: usize,
+    /// `Inner::conn_epoch` of the connection the copy belongs to.
+    epoch: u64,
+    /// The last write stopped at the byte budget with bytes still waiting: the socket
+    /// may still be writable, so the loop must not sleep on an edge that will not come.
+    more: bool,
+}
+
+impl Writer {
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.pos = 0;
+        self.more = false;
+    }
+}
+
+/// Bytes written per `flush_unlocked` before the loop reads and runs timers again.
+const WRITE_BUDGET: usize = 4 * 1024 * 1024;
+/// Most bytes copied out and written at once (the writer's buffer holds no more): a
+/// 64 KiB `write` already carries hundreds of small messages.
+const WRITE_CHUNK: usize = 64 * 1024;
 
 /// What the loop should do next.
 enum Next {
@@ -38,6 +73,7 @@ impl Shared {
             *d = Some(Driver {
                 poll,
                 events: Events::with_capacity(8),
+                writer: Writer::default(),
             });
         }
         Ok(d)
@@ -51,73 +87,167 @@ impl Shared {
             Err(e) => return set_errno(e),
         };
         let driver = guard.as_mut().expect("driver created above");
-        let (rc, wait) = self.with(|inner| {
+        let rc = self.with(|inner| {
             let Some(conn) = inner.conn.as_mut() else {
-                return (code::NO_CONN, Duration::ZERO);
+                return code::NO_CONN;
             };
             if !conn.registered {
+                let fd = conn.fd();
                 let r = driver.poll.registry().register(
-                    conn.transport.source(),
+                    &mut SourceFd(&fd),
                     SOCKET,
                     Interest::READABLE | Interest::WRITABLE,
                 );
                 match r {
                     Ok(()) => conn.registered = true,
-                    Err(e) => return (inner.fail(Error::Io(e)), Duration::ZERO),
+                    Err(e) => return inner.fail(Error::Io(e)),
                 }
                 // Anything that arrived before registration is read below.
                 conn.read_pending = true;
             }
-            let rc = inner.misc();
-            if rc != code::SUCCESS {
-                return (rc, Duration::ZERO);
-            }
-            let rc = inner.flush();
-            let Some(conn) = inner.conn.as_ref() else {
-                return (rc, Duration::ZERO);
-            };
+            inner.misc()
+        });
+        if rc != code::SUCCESS {
+            return rc;
+        }
+        let rc = self.flush_unlocked(&mut driver.writer);
+        let more = driver.writer.more;
+        let wait = self.with(|inner| {
+            let conn = inner.conn.as_ref()?;
             let mut wait = timeout;
-            if conn.read_pending || conn.transport.has_buffered_read() {
+            if more || conn.read_pending || conn.transport.has_buffered_read() {
                 wait = Duration::ZERO;
             }
             if let Some(t) = inner.session.next_timeout() {
                 wait = wait.min(t.saturating_duration_since(Instant::now()));
             }
-            (rc, wait)
+            // From here until the poll returns, whoever queues bytes wakes us.
+            inner.loop_parked = true;
+            Some(wait)
         });
         if rc != code::SUCCESS {
             return rc;
         }
+        let wait = wait.unwrap_or(Duration::ZERO);
         if let Err(e) = driver.poll.poll(&mut driver.events, Some(wait)) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 return set_errno(Error::Io(e));
             }
         }
+        // Edge-triggered: the socket is read only when it reported data (or an end),
+        // or when the last read stopped before draining it.
+        let readable = driver.events.iter().any(|e| {
+            e.token() == SOCKET && (e.is_readable() || e.is_read_closed() || e.is_error())
+        });
         let rc = self.with(|inner| {
-            if inner.conn.is_none() {
+            inner.loop_parked = false;
+            let Some(conn) = inner.conn.as_ref() else {
                 return code::SUCCESS;
+            };
+            if readable || conn.read_pending || conn.transport.has_buffered_read() {
+                let rc = inner.read();
+                if rc != code::SUCCESS {
+                    return rc;
+                }
             }
-            let rc = inner.read();
-            if rc != code::SUCCESS {
-                return rc;
-            }
-            let rc = inner.misc();
-            if rc != code::SUCCESS {
-                return rc;
-            }
-            inner.flush()
+            inner.misc()
         });
         if rc != code::SUCCESS {
             return rc;
         }
-        // Acknowledgements and publishes made by the callbacks just dispatched.
-        self.with(|inner| {
-            if inner.wants_write() {
-                inner.flush()
-            } else {
-                code::SUCCESS
+        // Including the acknowledgements and publishes of the callbacks just run.
+        self.flush_unlocked(&mut driver.writer)
+    }
+
+    /// Write what the session has queued. For plain TCP the write system call runs
+    /// without the client lock (see [`Writer`]); other transports write under it.
+    fn flush_unlocked(&self, w: &mut Writer) -> i32 {
+        enum Step {
+            Done(i32),
+            Write(Arc<mio::net::TcpStream>),
+        }
+        let mut written = 0usize;
+        w.more = false;
+        loop {
+            let step = self.with(|inner| {
+                let Some(conn) = inner.conn.as_ref() else {
+                    w.clear();
+                    return Step::Done(code::SUCCESS);
+                };
+                if w.epoch != inner.conn_epoch {
+                    // A copy for a connection that is gone: its bytes went with it.
+                    w.clear();
+                    w.epoch = inner.conn_epoch;
+                }
+                let Some(stream) = conn.transport.shared_stream() else {
+                    return Step::Done(inner.flush());
+                };
+                // Top the copy up to one chunk: a bounded copy under the lock, and a
+                // buffer that never grows (nor page-faults) past its first use.
+                let pending = inner.session.transmit_buf();
+                let room = WRITE_CHUNK.saturating_sub(w.buf.len() - w.pos);
+                let take = room.min(pending.len() - inner.tx_copied);
+                if take > 0 {
+                    if w.pos > 0 {
+                        w.buf.drain(..w.pos);
+                        w.pos = 0;
+                    }
+                    w.buf
+                        .extend_from_slice(&pending[inner.tx_copied..inner.tx_copied + take]);
+                    inner.tx_copied += take;
+                }
+                if w.pos == w.buf.len() {
+                    inner.finish_disconnect_if_done();
+                    inner.sync_write_watch();
+                    return Step::Done(code::SUCCESS);
+                }
+                if written >= WRITE_BUDGET {
+                    w.more = true;
+                    return Step::Done(code::SUCCESS);
+                }
+                Step::Write(stream)
+            });
+            let stream = match step {
+                Step::Done(rc) => return rc,
+                Step::Write(stream) => stream,
+            };
+            let r = (&*stream).write(&w.buf[w.pos..]);
+            // The socket closes here if the connection was dropped meanwhile.
+            drop(stream);
+            let done = self.with(|inner| {
+                if w.epoch != inner.conn_epoch || inner.conn.is_none() {
+                    w.clear();
+                    return Some(code::SUCCESS);
+                }
+                match r {
+                    Ok(0) => Some(inner.fail(Error::ConnLost)),
+                    Ok(n) => {
+                        written += n;
+                        w.pos += n;
+                        inner.tx_copied -= n;
+                        inner.session.consume_transmit(Instant::now(), n);
+                        if w.pos == w.buf.len() {
+                            w.buf.clear();
+                            w.pos = 0;
+                        }
+                        inner.drain_events();
+                        None
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        inner.sync_write_watch();
+                        Some(code::SUCCESS)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => None,
+                    Err(e) => {
+                        inner.log(0x08, || format!("write failed: {e}"));
+                        Some(inner.fail(Error::ConnLost))
+                    }
+                }
+            });
+            if let Some(rc) = done {
+                return rc;
             }
-        })
+        }
     }
 
     fn next_step(&self, first: bool, retry_first: bool, is_thread: bool) -> Next {

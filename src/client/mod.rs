@@ -91,6 +91,17 @@ pub struct Inner {
     pub close_rc: i32,
     /// The loop should reconnect at once, without the back-off delay.
     pub retry_now: bool,
+    /// The loop thread is in (or about to enter) its poll: a thread that queues bytes
+    /// must wake it. Cleared by the first such wake-up, so one is made per sleep, not
+    /// one per publish.
+    pub loop_parked: bool,
+    /// Bytes at the front of the session's transmit buffer that the loop thread has
+    /// copied out and is writing without the lock (see `driver::Writer`); nobody else
+    /// may write them.
+    pub tx_copied: usize,
+    /// Counts connections, so that an unlocked write can tell that the connection it
+    /// wrote to was replaced meanwhile.
+    pub conn_epoch: u64,
 }
 
 /// State shared between the handle, the loop thread and waiters.
@@ -172,6 +183,9 @@ impl Client {
             undelivered_published: Vec::new(),
             close_rc: 0,
             retry_now: false,
+            loop_parked: false,
+            tx_copied: 0,
+            conn_epoch: 0,
         };
         Ok(Client {
             shared: Arc::new(Shared {
@@ -335,7 +349,6 @@ impl Client {
         retain: bool,
     ) -> Result<u16, (u16, Error)> {
         let r = self.with(|inner| {
-            let was_empty = !inner.wants_write();
             let r = inner
                 .session
                 .publish(Instant::now(), topic_name, payload, qos, retain);
@@ -351,7 +364,12 @@ impl Client {
                     )
                 });
             }
-            let wake = was_empty && inner.wants_write();
+            // Wake the loop only if it sleeps and now has something to write: not
+            // once per message while it is busy writing earlier ones.
+            let wake = inner.loop_parked && inner.wants_write();
+            if wake {
+                inner.loop_parked = false;
+            }
             inner.sync_write_watch();
             (r, wake)
         });
@@ -492,12 +510,28 @@ fn session_config(
     })
 }
 
+/// Largest notification list kept for reuse by a thread (entries).
+const SPARE_NOTES_MAX: usize = 4096;
+
+thread_local! {
+    /// An emptied notification list, so that a busy loop does not allocate (and, for
+    /// big batches, free back to the system) one list per batch.
+    static SPARE_NOTES: std::cell::Cell<Vec<Notify>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 impl Shared {
     pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         let (r, notes) = {
             let mut inner = lock(&self.inner);
             let r = f(&mut inner);
-            (r, std::mem::take(&mut inner.notes))
+            let notes = if inner.notes.is_empty() {
+                Vec::new()
+            } else {
+                // The batch goes out to be dispatched; the list left behind reuses the
+                // allocation of an earlier batch dispatched on this thread.
+                std::mem::replace(&mut inner.notes, SPARE_NOTES.take())
+            };
+            (r, notes)
         };
         self.deliver(notes);
         r
@@ -506,10 +540,17 @@ impl Shared {
     /// Dispatch notifications (no lock held), then acknowledge delivered messages.
     /// The acknowledgements are queued here and written by the loop (`loop_once`
     /// flushes after dispatching; an external loop hears `on_socket_register_write`).
-    pub fn deliver(&self, notes: Vec<Notify>) {
+    pub fn deliver(&self, mut notes: Vec<Notify>) {
         if notes.is_empty() {
             return;
         }
+        self.dispatch_batch(&mut notes);
+        if notes.capacity() <= SPARE_NOTES_MAX {
+            SPARE_NOTES.set(notes);
+        }
+    }
+
+    fn dispatch_batch(&self, notes: &mut Vec<Notify>) {
         let cb = lock(&self.callbacks).clone();
         let published: Vec<u16> = notes
             .iter()
@@ -519,7 +560,7 @@ impl Shared {
             })
             .collect();
         let mut delivered = Vec::new();
-        notify::dispatch(&cb, notes, &mut delivered, &self.destroyed);
+        notify::dispatch(&cb, notes.drain(..), &mut delivered, &self.destroyed);
         if !published.is_empty() {
             let mut inner = lock(&self.inner);
             let pending = &mut inner.undelivered_published;

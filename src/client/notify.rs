@@ -100,7 +100,7 @@ pub enum Notify {
 /// Stops as soon as `destroyed` is set (the client was destroyed by a callback).
 pub fn dispatch(
     cb: &Callbacks,
-    notes: Vec<Notify>,
+    notes: impl IntoIterator<Item = Notify>,
     delivered: &mut Vec<(QoS, u16)>,
     destroyed: &AtomicBool,
 ) {

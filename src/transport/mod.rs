@@ -71,4 +71,11 @@ pub trait Transport: Send {
     fn fd(&self) -> RawFd;
     /// The mio source for registration.
     fn source(&mut self) -> &mut mio::net::TcpStream;
+    /// For plain TCP, the socket itself, which the caller may write to directly (bytes
+    /// this transport has not seen: it keeps no state about them). The socket stays
+    /// open while the returned handle lives. `None` for transports with state of their
+    /// own in the byte stream (TLS, WebSockets).
+    fn shared_stream(&self) -> Option<std::sync::Arc<mio::net::TcpStream>> {
+        None
+    }
 }

@@ -3,25 +3,32 @@ use std::io::{self, Read, Write};
 use std::mem;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Plain TCP.
+///
+/// The stream is shared so that the loop thread can write a batch without holding the
+/// client lock (see [`Transport::shared_stream`]): the socket is closed when the last
+/// holder lets go, never under a write in progress.
 pub struct TcpTransport {
-    stream: mio::net::TcpStream,
+    stream: Arc<mio::net::TcpStream>,
 }
 
 impl TcpTransport {
     pub fn new(stream: mio::net::TcpStream) -> Self {
-        TcpTransport { stream }
+        TcpTransport {
+            stream: Arc::new(stream),
+        }
     }
 }
 
 impl Transport for TcpTransport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.stream.read(buf)
+        (&*self.stream).read(buf)
     }
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.stream.write(buf)
+        (&*self.stream).write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -33,7 +40,12 @@ impl Transport for TcpTransport {
         self.stream.as_raw_fd()
     }
     fn source(&mut self) -> &mut mio::net::TcpStream {
-        &mut self.stream
+        // Shared only for the duration of an unlocked write by the loop thread, which
+        // never registers the socket at the same time.
+        Arc::get_mut(&mut self.stream).expect("TCP stream registered while shared")
+    }
+    fn shared_stream(&self) -> Option<Arc<mio::net::TcpStream>> {
+        Some(Arc::clone(&self.stream))
     }
 }
 
