@@ -19,6 +19,7 @@
 
 #include <mqttc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 
@@ -120,7 +121,7 @@ static void bench_threaded(struct bench_args *a, int qos, int recv)
             /* A full output buffer refuses QoS 0 (QUEUE_SIZE): wait for it to drain. */
             while ((rc = mqttc_publish(c, BENCH_TOPIC, payload, a->size, qos, false, NULL)) ==
                    MQTTC_ERR_QUEUE_SIZE)
-                usleep(20);
+                sched_yield();
             if (rc != MQTTC_ERR_SUCCESS)
                 die(mqttc_error_string(rc));
         }
