@@ -282,10 +282,13 @@ typedef struct h_broker {
     int port;
     bool persistence;
     char dir[96];       /* temp dir: mosquitto.conf, mosquitto.db, mosquitto.log */
+    char extra_conf[512];
 } h_broker;
 
 /* Start with a fresh temp dir and a free port; waits until it accepts (5 s). */
 void h_broker_start(h_broker *b, bool persistence);
+/* The same with extra mosquitto.conf lines (kept for h_broker_restart). */
+void h_broker_start_conf(h_broker *b, bool persistence, const char *extra_conf);
 void h_broker_stop(h_broker *b);    /* SIGTERM (persists its db), waits for exit */
 void h_broker_kill(h_broker *b);    /* SIGKILL, waits for exit */
 void h_broker_restart(h_broker *b); /* start again, same port and dir */
@@ -346,6 +349,28 @@ void h_fake_ack(h_fake *f, int type, int id);           /* PUBACK 4, PUBREC 5, P
 void h_fake_connack(h_fake *f, int flags, int rc);
 void h_fake_drop(h_fake *f);                            /* close the client's connection */
 void h_fake_close(h_fake *f);                           /* and the listener */
+
+/* ------------------------------------------------------------------------ */
+/* Fault-injection proxy (harness_proxy.c): listens on a free 127.0.0.1 port  */
+/* and forwards each connection to 127.0.0.1:upstream_port from one thread.  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum h_proxy_mode {
+    H_PROXY_FORWARD, /* move bytes as fast as they come */
+    H_PROXY_STALL,   /* move nothing (bytes stay in the kernel buffers) */
+    H_PROXY_SLOW,    /* at most bytes_per_sec in each direction of each connection */
+    H_PROXY_DOWN,    /* new connections are accepted and reset at once */
+} h_proxy_mode;
+
+typedef struct h_proxy h_proxy;
+h_proxy *h_proxy_start(int upstream_port);
+int h_proxy_port(const h_proxy *p);
+/* Takes effect at once for every connection; bytes_per_sec only for H_PROXY_SLOW. */
+void h_proxy_set_mode(h_proxy *p, h_proxy_mode mode, int bytes_per_sec);
+/* Resets (RST) every current connection on both sides; returns once done. */
+void h_proxy_cut(h_proxy *p);
+int h_proxy_accepted(h_proxy *p); /* connections accepted so far */
+void h_proxy_stop(h_proxy *p);    /* cuts everything, frees; NULL ok */
 
 /* Internal, shared between the harness files. */
 void h__broker_register(pid_t pid);

@@ -61,6 +61,7 @@ static void broker_spawn(h_broker *b) {
     else
         fprintf(f, "persistence false\n");
     fprintf(f, "log_dest file %s\nlog_type all\nmax_queued_messages 10000\n", logp);
+    fprintf(f, "%s\n", b->extra_conf);
     if (geteuid() == 0) fprintf(f, "user root\n");
     fclose(f);
 
@@ -101,9 +102,13 @@ static void broker_spawn(h_broker *b) {
     }
 }
 
-void h_broker_start(h_broker *b, bool persistence) {
+void h_broker_start(h_broker *b, bool persistence) { h_broker_start_conf(b, persistence, ""); }
+
+void h_broker_start_conf(h_broker *b, bool persistence, const char *extra_conf) {
     memset(b, 0, sizeof *b);
     b->persistence = persistence;
+    if (snprintf(b->extra_conf, sizeof b->extra_conf, "%s", extra_conf) >= (int)sizeof b->extra_conf)
+        H_FAIL("extra broker configuration too long");
     snprintf(b->dir, sizeof b->dir, "/tmp/mqttc-test-XXXXXX");
     if (mkdtemp(b->dir) == NULL) H_FAIL("mkdtemp: %s", strerror(errno));
     h__broker_dir_register(b->dir);
