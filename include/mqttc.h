@@ -386,9 +386,18 @@ struct mqttc_client *mqttc_client_new(const char *client_id, bool clean_session,
 /**
  * Stop the loop thread (if any), close the connection without sending DISCONNECT
  * (so the broker publishes the will, if one is set) and free the client. NULL is
- * ignored. Called from inside a callback of the client's own loop thread, the thread
- * is told to stop and leaves when the callback returns; no further callbacks run.
- * The handle is invalid afterwards.
+ * ignored. The handle is invalid afterwards.
+ *
+ * Called from another thread while the `mqttc_loop_start` thread is inside a
+ * callback, it waits for that callback to return (so the callback must not wait for
+ * the destroying thread). Called from inside a callback of the client itself (on the
+ * loop thread, or within `mqttc_loop`/`mqttc_loop_forever`/`mqttc_loop_read`/... on
+ * the caller's thread), it stops everything at once: no further callback runs (the
+ * rest of that batch included), the loop thread leaves when the callback returns, and
+ * the call that ran the callback returns (`MQTTC_ERR_SUCCESS` or `MQTTC_ERR_NO_CONN`);
+ * the memory is freed then. Calling it while another thread is inside any other
+ * function of the same client (other than from that function's callbacks) is a bug
+ * of the caller.
  */
 void mqttc_client_destroy(struct mqttc_client *c);
 
@@ -420,7 +429,8 @@ int mqttc_user_data_set(struct mqttc_client *c, void *userdata);
  * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client or host, bad
  * keepalive, a WebSocket header line that is not a valid HTTP header);
  * `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name that cannot
- * be resolved gives errno ENOENT); `MQTTC_ERR_TLS` when the TLS handshake fails or
+ * be resolved gives errno ENOENT; ECANCELED when `mqttc_disconnect` was called from
+ * another thread meanwhile, see there); `MQTTC_ERR_TLS` when the TLS handshake fails or
  * the certificate is not trusted (nothing is sent then; the reason goes to `on_log`);
  * `MQTTC_ERR_PROTOCOL` when the server refuses the WebSocket upgrade (e.g. HTTP 404,
  * or no "mqtt" subprotocol in its answer). With TLS 1.3 a broker that rejects the
@@ -483,7 +493,15 @@ int mqttc_reconnect(struct mqttc_client *c);
  * packet could be written at once, otherwise from the loop). `mqttc_loop_forever`
  * and the `mqttc_loop_start` thread return/stop afterwards and do not reconnect.
  *
- * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN` (not connected) or `MQTTC_ERR_INVAL`.
+ * Called while another thread is inside `mqttc_connect` or `mqttc_reconnect`, or while
+ * the loop thread is opening a connection, it cancels that connect and returns
+ * `MQTTC_ERR_SUCCESS` at once: when the transport attempt ends (at most its 5 s
+ * timeout), the new connection is closed unused (nothing is sent), that
+ * `mqttc_connect` returns `MQTTC_ERR_ERRNO` with errno `ECANCELED`, no callback runs
+ * for it and the loop does not reconnect.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN` (not connected, no connect in
+ * progress) or `MQTTC_ERR_INVAL`.
  */
 int mqttc_disconnect(struct mqttc_client *c);
 
@@ -515,7 +533,10 @@ int mqttc_loop_start(struct mqttc_client *c);
  * reconnect delay; a TCP connect in progress may take up to its 5 s timeout). The
  * connection stays open. `force` is accepted for paho compatibility and ignored. From
  * inside a callback on the loop thread, the thread is told to stop and this returns
- * at once.
+ * at once: the thread delivers the rest of the callbacks already due, then leaves
+ * without another loop iteration. `mqttc_loop_start` may be called again right away,
+ * even from that same callback: there is never more than one loop thread, and
+ * callbacks still never run concurrently.
  *
  * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client or no thread).
  */

@@ -250,8 +250,14 @@ impl Shared {
         }
     }
 
-    fn next_step(&self, first: bool, retry_first: bool, is_thread: bool) -> Next {
-        if self.terminate.load(Ordering::Acquire) {
+    /// loop_stop (or destroy) asked this loop to end: `terminate`, or, for a loop
+    /// thread, a newer loop_start/loop_stop than the one that made it.
+    fn stopping(&self, gen: u64) -> bool {
+        self.terminate.load(Ordering::Acquire) || self.loop_gen.load(Ordering::Acquire) != gen
+    }
+
+    fn next_step(&self, gen: u64, first: bool, retry_first: bool, is_thread: bool) -> Next {
+        if self.stopping(gen) {
             return Next::Stop(code::SUCCESS);
         }
         let inner = lock(&self.inner);
@@ -274,20 +280,33 @@ impl Shared {
         }
     }
 
-    /// paho `loop_forever` (also the body of the `loop_start` thread).
-    pub fn loop_forever(&self, timeout: Duration, retry_first: bool, is_thread: bool) -> i32 {
-        if !is_thread {
-            self.terminate.store(false, Ordering::Release);
-        }
+    /// paho `loop_forever` (also the body of the `loop_start` thread, which passes the
+    /// generation loop_start gave it).
+    pub fn loop_forever(
+        &self,
+        timeout: Duration,
+        retry_first: bool,
+        thread_gen: Option<u64>,
+    ) -> i32 {
+        let is_thread = thread_gen.is_some();
+        let gen = match thread_gen {
+            Some(gen) => gen,
+            None => {
+                self.terminate.store(false, Ordering::Release);
+                self.loop_gen.load(Ordering::Acquire)
+            }
+        };
         let mut connected_once = false;
         loop {
-            match self.next_step(!connected_once, retry_first, is_thread) {
+            match self.next_step(gen, !connected_once, retry_first, is_thread) {
                 Next::Stop(rc) => return rc,
-                Next::Idle => self.wait(Duration::from_secs(1), |i| {
+                Next::Idle => self.wait(gen, Duration::from_secs(1), |i| {
                     i.want_connect || i.user_disconnect || i.conn.is_some()
                 }),
                 Next::Connect => match self.reconnect() {
                     Ok(()) => connected_once = true,
+                    // Cancelled by disconnect: no failure to report; next_step stops.
+                    Err(Error::Io(e)) if e.raw_os_error() == Some(libc::ECANCELED) => {}
                     Err(e) => {
                         let rc = set_errno(e);
                         self.with(|inner| inner.notes.push(Notify::ConnectFail));
@@ -299,7 +318,7 @@ impl Shared {
                         if give_up {
                             return rc;
                         }
-                        self.reconnect_wait();
+                        self.reconnect_wait(gen);
                     }
                 },
                 Next::Run => {
@@ -326,7 +345,7 @@ impl Shared {
                         return if user { code::SUCCESS } else { rc };
                     }
                     if !retry_now {
-                        self.reconnect_wait();
+                        self.reconnect_wait(gen);
                     }
                 }
             }
@@ -335,7 +354,7 @@ impl Shared {
 
     /// Sleep for the reconnect back-off (paho `_reconnect_wait`): min_delay first, then
     /// doubling up to max_delay; cut short by loop_stop, disconnect or a new connection.
-    fn reconnect_wait(&self) {
+    fn reconnect_wait(&self, gen: u64) {
         let delay = {
             let mut inner = lock(&self.inner);
             let d = match inner.reconnect_delay {
@@ -348,13 +367,13 @@ impl Shared {
         self.with(|inner| {
             inner.log(0x10, || format!("Reconnecting in {delay} s"));
         });
-        self.wait(Duration::from_secs(delay as u64), |inner| {
+        self.wait(gen, Duration::from_secs(delay as u64), |inner| {
             inner.user_disconnect || inner.conn.is_some() || inner.retry_now
         });
     }
 
     /// Wait on the poll's waker up to `d`, returning early on terminate or `done`.
-    fn wait(&self, d: Duration, done: impl Fn(&super::Inner) -> bool) {
+    fn wait(&self, gen: u64, d: Duration, done: impl Fn(&super::Inner) -> bool) {
         let deadline = Instant::now() + d;
         let mut guard = match self.driver() {
             Ok(g) => g,
@@ -365,7 +384,7 @@ impl Shared {
         };
         let driver = guard.as_mut().expect("driver created above");
         loop {
-            if self.terminate.load(Ordering::Acquire) || done(&lock(&self.inner)) {
+            if self.stopping(gen) || done(&lock(&self.inner)) {
                 return;
             }
             let now = Instant::now();
@@ -381,13 +400,19 @@ impl Shared {
         if t.is_some() {
             return Err(Error::Inval);
         }
+        // The poll and its waker exist before the thread does, so that a wake() made
+        // right after this returns reaches it. Once made they stay; and from inside a
+        // callback of the loop, the current thread holds the driver: no lock then.
+        if lock(&self.waker).is_none() {
+            drop(self.driver()?);
+        }
+        let gen = self.loop_gen.fetch_add(1, Ordering::AcqRel) + 1;
         self.terminate.store(false, Ordering::Release);
-        drop(self.driver()?);
         let shared = Arc::clone(self);
         let handle = std::thread::Builder::new()
             .name("mqttc-loop".to_string())
             .spawn(move || {
-                shared.loop_forever(Duration::from_secs(1), true, true);
+                shared.loop_forever(Duration::from_secs(1), true, Some(gen));
             })?;
         let id = handle.thread().id();
         *t = Some((handle, id));
@@ -398,6 +423,7 @@ impl Shared {
         let Some((handle, id)) = lock(&self.thread).take() else {
             return Err(Error::Inval);
         };
+        self.loop_gen.fetch_add(1, Ordering::AcqRel);
         self.terminate.store(true, Ordering::Release);
         self.wake();
         if id != std::thread::current().id() {

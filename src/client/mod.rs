@@ -102,6 +102,11 @@ pub struct Inner {
     /// Counts connections, so that an unlocked write can tell that the connection it
     /// wrote to was replaced meanwhile.
     pub conn_epoch: u64,
+    /// Transports being opened (`reconnect` without the lock) right now.
+    pub connecting: usize,
+    /// Counts `disconnect` calls: a connect that sees it change while its transport
+    /// was being opened gives the new connection up (cancelled).
+    pub disconnects: u64,
 }
 
 /// State shared between the handle, the loop thread and waiters.
@@ -114,6 +119,10 @@ pub struct Shared {
     pub waker: Mutex<Option<Arc<mio::Waker>>>,
     /// Set by loop_stop / destroy: the loop thread leaves as soon as it can.
     pub terminate: AtomicBool,
+    /// Bumped by every loop_start and loop_stop: a loop thread whose generation is
+    /// no longer current leaves, even if a later loop_start cleared `terminate` (a
+    /// callback that stops and restarts the loop must not leave two threads).
+    pub loop_gen: std::sync::atomic::AtomicU64,
     /// The handle was destroyed (possibly from inside a callback): no more callbacks.
     pub destroyed: AtomicBool,
     pub thread: Mutex<Option<(JoinHandle<()>, ThreadId)>>,
@@ -186,6 +195,8 @@ impl Client {
             loop_parked: false,
             tx_copied: 0,
             conn_epoch: 0,
+            connecting: 0,
+            disconnects: 0,
         };
         Ok(Client {
             shared: Arc::new(Shared {
@@ -195,6 +206,7 @@ impl Client {
                 driver: Mutex::new(None),
                 waker: Mutex::new(None),
                 terminate: AtomicBool::new(false),
+                loop_gen: std::sync::atomic::AtomicU64::new(0),
                 destroyed: AtomicBool::new(false),
                 thread: Mutex::new(None),
             }),
@@ -320,6 +332,7 @@ impl Client {
         let r = self.with(|inner| {
             inner.user_disconnect = true;
             inner.want_connect = false;
+            inner.disconnects += 1;
             match inner.session.disconnect(Instant::now()) {
                 Ok(()) => {
                     inner.log(0x10, || "Sending DISCONNECT".to_string());
@@ -332,6 +345,11 @@ impl Client {
                     } else {
                         inner.sync_write_watch();
                     }
+                    Ok(())
+                }
+                // A connect in progress on another thread: it is cancelled.
+                Err(Error::NoConn) if inner.connecting > 0 => {
+                    inner.log(0x10, || "Cancelling the connect in progress".to_string());
                     Ok(())
                 }
                 Err(e) => Err(e),
@@ -474,8 +492,16 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
-        // Stop the loop thread (detached when destroy runs inside one of its
-        // callbacks), then close the socket without DISCONNECT, as paho does.
+        self.shutdown();
+    }
+}
+
+impl Client {
+    /// What `mqttc_client_destroy` does before the handle's memory goes (which may be
+    /// later, when a call still running on this client returns): stop the loop thread
+    /// (detached when destroy runs inside one of its callbacks), no more callbacks,
+    /// then close the socket without DISCONNECT, as paho does. Idempotent.
+    pub fn shutdown(&self) {
         self.shared
             .destroyed
             .store(true, std::sync::atomic::Ordering::Release);
@@ -611,20 +637,31 @@ impl Shared {
             inner.close(0, false);
             inner.want_connect = true;
             inner.user_disconnect = false;
-            (host, inner.opts.clone())
+            inner.connecting += 1;
+            (host, inner.opts.clone(), inner.disconnects)
         };
         let notes = std::mem::take(&mut lock(&self.inner).notes);
         self.deliver(notes);
         // DNS and TCP connect run without the lock, so other threads are not blocked.
         let result = conn::open(&params.0, &params.1);
-        let r = self.with(|inner| match result {
-            Ok(conn) => {
-                inner.install(conn);
-                Ok(())
+        let r = self.with(|inner| {
+            inner.connecting -= 1;
+            if inner.disconnects != params.2 {
+                // `disconnect` ran meanwhile: give the new connection up unused.
+                inner.log(0x10, || "Connect cancelled by disconnect".to_string());
+                return Err(Error::Io(std::io::Error::from_raw_os_error(
+                    libc::ECANCELED,
+                )));
             }
-            Err(e) => {
-                inner.log(0x08, || format!("Connection to {} failed: {}", params.0, e));
-                Err(e)
+            match result {
+                Ok(conn) => {
+                    inner.install(conn);
+                    Ok(())
+                }
+                Err(e) => {
+                    inner.log(0x08, || format!("Connection to {} failed: {}", params.0, e));
+                    Err(e)
+                }
             }
         });
         self.wake();

@@ -82,8 +82,11 @@ pub extern "C" fn mqttc_client_new(
             transport,
         ) {
             Ok(client) => {
-                let ptr = Box::into_raw(Box::new(mqttc_client { client }));
-                // SAFETY: ptr was just created from a Box and is valid.
+                // Reference-counted, so that a call in progress keeps the handle alive
+                // when a callback destroys it (see `client_ref`).
+                let ptr = std::sync::Arc::into_raw(std::sync::Arc::new(mqttc_client { client }))
+                    as *mut mqttc_client;
+                // SAFETY: ptr was just made from an Arc and is valid.
                 let h = unsafe { &*ptr };
                 h.client.callbacks().handle = crate::client::notify::Handle(ptr);
                 ptr
@@ -95,15 +98,28 @@ pub extern "C" fn mqttc_client_new(
 
 /// Stop the loop thread (if any), close the connection without sending DISCONNECT
 /// (so the broker publishes the will, if one is set) and free the client. NULL is
-/// ignored. Called from inside a callback of the client's own loop thread, the thread
-/// is told to stop and leaves when the callback returns; no further callbacks run.
-/// The handle is invalid afterwards.
+/// ignored. The handle is invalid afterwards.
+///
+/// Called from another thread while the `mqttc_loop_start` thread is inside a
+/// callback, it waits for that callback to return (so the callback must not wait for
+/// the destroying thread). Called from inside a callback of the client itself (on the
+/// loop thread, or within `mqttc_loop`/`mqttc_loop_forever`/`mqttc_loop_read`/... on
+/// the caller's thread), it stops everything at once: no further callback runs (the
+/// rest of that batch included), the loop thread leaves when the callback returns, and
+/// the call that ran the callback returns (`MQTTC_ERR_SUCCESS` or `MQTTC_ERR_NO_CONN`);
+/// the memory is freed then. Calling it while another thread is inside any other
+/// function of the same client (other than from that function's callbacks) is a bug
+/// of the caller.
 #[no_mangle]
 pub extern "C" fn mqttc_client_destroy(c: *mut mqttc_client) {
     ffi_body!((), {
         if !c.is_null() {
-            // SAFETY: c came from mqttc_client_new (Box::into_raw) and is destroyed once.
-            drop(unsafe { Box::from_raw(c) });
+            // SAFETY: c came from mqttc_client_new (Arc::into_raw) and is destroyed once,
+            // so this takes back the handle's own count. A call still running on the
+            // client (the one whose callback is destroying it) holds another count, and
+            // the memory goes when that call returns.
+            let handle = unsafe { std::sync::Arc::from_raw(c as *const mqttc_client) };
+            handle.client.shutdown();
         }
     })
 }
@@ -150,7 +166,8 @@ pub extern "C" fn mqttc_user_data_set(c: *mut mqttc_client, userdata: *mut c_voi
 /// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client or host, bad
 /// keepalive, a WebSocket header line that is not a valid HTTP header);
 /// `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name that cannot
-/// be resolved gives errno ENOENT); `MQTTC_ERR_TLS` when the TLS handshake fails or
+/// be resolved gives errno ENOENT; ECANCELED when `mqttc_disconnect` was called from
+/// another thread meanwhile, see there); `MQTTC_ERR_TLS` when the TLS handshake fails or
 /// the certificate is not trusted (nothing is sent then; the reason goes to `on_log`);
 /// `MQTTC_ERR_PROTOCOL` when the server refuses the WebSocket upgrade (e.g. HTTP 404,
 /// or no "mqtt" subprotocol in its answer). With TLS 1.3 a broker that rejects the
@@ -255,7 +272,15 @@ pub extern "C" fn mqttc_reconnect(c: *mut mqttc_client) -> c_int {
 /// packet could be written at once, otherwise from the loop). `mqttc_loop_forever`
 /// and the `mqttc_loop_start` thread return/stop afterwards and do not reconnect.
 ///
-/// Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN` (not connected) or `MQTTC_ERR_INVAL`.
+/// Called while another thread is inside `mqttc_connect` or `mqttc_reconnect`, or while
+/// the loop thread is opening a connection, it cancels that connect and returns
+/// `MQTTC_ERR_SUCCESS` at once: when the transport attempt ends (at most its 5 s
+/// timeout), the new connection is closed unused (nothing is sent), that
+/// `mqttc_connect` returns `MQTTC_ERR_ERRNO` with errno `ECANCELED`, no callback runs
+/// for it and the loop does not reconnect.
+///
+/// Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN` (not connected, no connect in
+/// progress) or `MQTTC_ERR_INVAL`.
 #[no_mangle]
 pub extern "C" fn mqttc_disconnect(c: *mut mqttc_client) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
@@ -305,7 +330,10 @@ pub extern "C" fn mqttc_loop_start(c: *mut mqttc_client) -> c_int {
 /// reconnect delay; a TCP connect in progress may take up to its 5 s timeout). The
 /// connection stays open. `force` is accepted for paho compatibility and ignored. From
 /// inside a callback on the loop thread, the thread is told to stop and this returns
-/// at once.
+/// at once: the thread delivers the rest of the callbacks already due, then leaves
+/// without another loop iteration. `mqttc_loop_start` may be called again right away,
+/// even from that same callback: there is never more than one loop thread, and
+/// callbacks still never run concurrently.
 ///
 /// Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client or no thread).
 #[no_mangle]
@@ -344,7 +372,7 @@ pub extern "C" fn mqttc_loop_forever(
         };
         client
             .shared
-            .loop_forever(Duration::from_millis(ms), retry_first_connection, false)
+            .loop_forever(Duration::from_millis(ms), retry_first_connection, None)
     })
 }
 

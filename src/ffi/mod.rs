@@ -75,13 +75,33 @@ use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
 use types::*;
 
+/// A counted reference to the client behind a handle, held for the length of one C
+/// call: a callback run by that call may destroy the client (`mqttc_client_destroy`
+/// from inside a callback is allowed), and the memory must outlive the call.
+pub struct ClientRef(std::sync::Arc<mqttc_client>);
+
+impl std::ops::Deref for ClientRef {
+    type Target = crate::client::Client;
+    fn deref(&self) -> &crate::client::Client {
+        &self.0.client
+    }
+}
+
 /// The client behind a handle.
 ///
 /// # Safety
 /// `c` is NULL or a pointer returned by `mqttc_client_new` and not yet destroyed.
-pub unsafe fn client_ref<'a>(c: *const mqttc_client) -> Option<&'a crate::client::Client> {
-    // SAFETY: per the contract above, a non-NULL handle points to a live mqttc_client.
-    unsafe { c.as_ref() }.map(|h| &h.client)
+pub unsafe fn client_ref(c: *const mqttc_client) -> Option<ClientRef> {
+    if c.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract above, a non-NULL handle came from `Arc::into_raw` in
+    // mqttc_client_new and its own count is still held (not yet destroyed), so adding
+    // a count and taking an Arc for it is sound; the Arc gives that count back.
+    unsafe {
+        std::sync::Arc::increment_strong_count(c);
+        Some(ClientRef(std::sync::Arc::from_raw(c)))
+    }
 }
 
 /// A NUL-terminated C string as UTF-8: NULL → `Ok(None)`, invalid UTF-8 → `Err`.

@@ -141,7 +141,7 @@ pub extern "C" fn mqttc_tls_set(
         if let Some(cert) = certfile {
             try_rc!(step(s.load_cert_chain(cert, keyfile)));
         }
-        install(client, s)
+        install(&client, s)
     })
 }
 
@@ -168,7 +168,7 @@ pub extern "C" fn mqttc_tls_set_context(
         if client.with(|i| i.opts.tls.is_some()) {
             return MQTTC_ERR_INVAL;
         }
-        install(client, settings)
+        install(&client, settings)
     })
 }
 
