@@ -3,7 +3,7 @@
 #
 #   T CASE CLIENT msgs_per_s cpu_s_per_M_msgs sink_cpu_s_per_M_msgs
 #   L lat CLIENT p50_us p99_us max_us
-#   I idle CLIENT bytes_per_conn loop_misc_ns
+#   I idle CLIENT bytes_per_conn loop_misc_ns connections
 
 function median(key, col,    n, i, j, v, a, t) {
     n = cnt[key]
@@ -102,12 +102,12 @@ END {
     }
     if (("idle", 1) in clients) {
         printf "\nidle: connections in one external epoll loop\n"
-        printf "  %-18s %16s %22s\n", "client", "bytes/connection", "loop_misc ns/call"
+        printf "  %-18s %12s %16s %22s\n", "client", "connections", "bytes/connection", "loop_misc ns/call"
         for (i = 1; i <= nclients["idle"]; i++) {
             n = clients["idle", i]
             k = group("idle", n)
             mem[n] = median(k, 1)
-            printf "  %-18s %16s %22.1f\n", n, commas(mem[n]), median(k, 2)
+            printf "  %-18s %12s %16s %22.1f\n", n, commas(median(k, 3)), commas(mem[n]), median(k, 2)
         }
     }
 

@@ -206,7 +206,7 @@ idle() {
             FAILURES=$((FAILURES + 1))
             continue
         fi
-        echo "I idle $client $(field "$line" mem_per_conn) $(field "$line" misc_ns)" >>"$RESULTS"
+        echo "I idle $client $(field "$line" mem_per_conn) $(field "$line" misc_ns) $(field "$line" conns)" >>"$RESULTS"
         printf '  %-5s %-18s run %d: %s\n' idle "$client" "$r" "${line#RESULT }"
     done
 }
@@ -260,7 +260,11 @@ fi
 if has_case idle; then
     log "idle: $NI connections to the sink in one external epoll loop"
     idle mqttc "$B/bench_mqttc" idle $H "$SINK_PORT" $NI 0
-    idle libmosquitto "$B/bench_mosq" idle $H "$SINK_PORT" $NI 0
+    # libmosquitto holds three descriptors per client (its socket and a socketpair to
+    # wake its loop thread): as many as the descriptor limit allows.
+    NI_MOSQ=$((($(ulimit -n) - 64) / 3))
+    ((NI_MOSQ > NI)) && NI_MOSQ=$NI
+    idle libmosquitto "$B/bench_mosq" idle $H "$SINK_PORT" $NI_MOSQ 0
 fi
 
 # -- report ------------------------------------------------------------------------------
