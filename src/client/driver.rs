@@ -412,7 +412,12 @@ impl Shared {
         let handle = std::thread::Builder::new()
             .name("mqttc-loop".to_string())
             .spawn(move || {
+                // A connect or handshake running on this thread gives up when
+                // loop_stop or destroy asks, instead of waiting out its timeout.
+                let check = Arc::clone(&shared);
+                crate::transport::set_cancel_check(Some(Box::new(move || check.stopping(gen))));
                 shared.loop_forever(Duration::from_secs(1), true, Some(gen));
+                crate::transport::set_cancel_check(None);
             })?;
         let id = handle.thread().id();
         *t = Some((handle, id));

@@ -21,6 +21,27 @@ use std::io;
 use std::os::unix::io::RawFd;
 use std::time::Instant;
 
+thread_local! {
+    /// Set on a loop thread to its stop flag, so that a blocking connect or handshake
+    /// running there gives up promptly when `loop_stop` or `client_destroy` asks.
+    static CANCEL: std::cell::RefCell<Option<CancelCheck>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Tells whether the thread's blocking waits should give up.
+pub type CancelCheck = Box<dyn Fn() -> bool>;
+
+/// Make blocking waits on this thread give up (ECANCELED) once `check` says so.
+pub fn set_cancel_check(check: Option<CancelCheck>) {
+    CANCEL.with(|c| *c.borrow_mut() = check);
+}
+
+fn cancelled() -> bool {
+    CANCEL.with(|c| c.borrow().as_ref().is_some_and(|f| f()))
+}
+
+/// Longest single poll while waiting, so a cancel request is seen promptly.
+const WAIT_SLICE_MS: u128 = 100;
+
 /// Block until `fd` is ready for `events` (`libc::POLLIN`/`POLLOUT`) or `deadline`
 /// passes (then `ETIMEDOUT`). For the blocking handshakes inside `connect`.
 pub fn wait_fd(fd: RawFd, events: libc::c_short, deadline: Instant) -> io::Result<()> {
@@ -29,7 +50,10 @@ pub fn wait_fd(fd: RawFd, events: libc::c_short, deadline: Instant) -> io::Resul
         if now >= deadline {
             return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
         }
-        let ms = (deadline - now).as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+        if cancelled() {
+            return Err(io::Error::from_raw_os_error(libc::ECANCELED));
+        }
+        let ms = (deadline - now).as_millis().clamp(1, WAIT_SLICE_MS) as libc::c_int;
         let mut pfd = libc::pollfd {
             fd,
             events,

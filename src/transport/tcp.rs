@@ -127,34 +127,10 @@ pub fn start_connect(addr: &SocketAddr, bind: Option<IpAddr>) -> io::Result<std:
     Ok(stream)
 }
 
-/// Wait up to `timeout` for a connect in progress on `fd` to finish.
+/// Wait until `deadline` for a connect in progress on `stream` to finish.
 pub fn finish_connect(stream: &std::net::TcpStream, deadline: Instant) -> io::Result<()> {
-    let fd = stream.as_raw_fd();
-    loop {
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
-        }
-        let ms = (deadline - now).as_millis().min(i32::MAX as u128) as libc::c_int;
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let rc = unsafe { libc::poll(&mut pfd, 1, ms.max(1)) };
-        if rc < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        if rc == 0 {
-            continue;
-        }
-        return connect_result(stream);
-    }
+    super::wait_fd(stream.as_raw_fd(), libc::POLLOUT, deadline)?;
+    connect_result(stream)
 }
 
 /// The outcome of a finished non-blocking connect (SO_ERROR).
