@@ -326,8 +326,9 @@ pub extern "C" fn mqttc_loop_start(c: *mut mqttc_client) -> c_int {
     })
 }
 
-/// Stop the `mqttc_loop_start` thread and wait for it to end (promptly, even during a
-/// reconnect delay; a TCP connect in progress may take up to its 5 s timeout). The
+/// Stop the `mqttc_loop_start` thread and wait for it to end: promptly (within about
+/// 100 ms) even during a reconnect delay or a TCP connect, TLS handshake or WebSocket
+/// upgrade in progress (only a host-name lookup in progress cannot be cut short). The
 /// connection stays open. `force` is accepted for paho compatibility and ignored. From
 /// inside a callback on the loop thread, the thread is told to stop and this returns
 /// at once: the thread delivers the rest of the callbacks already due, then leaves
