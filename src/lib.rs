@@ -4,6 +4,10 @@
 //! state), `transport` (non-blocking byte streams), `client` (connection life, loops,
 //! callbacks) and `ffi` (the `extern "C"` surface declared in include/mqttc.h).
 
+// Every `unsafe` block says why it is sound (`// SAFETY: ...`); clippy -D warnings in CI
+// enforces it.
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod client;
 pub mod error;
 pub mod ffi;

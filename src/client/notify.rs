@@ -15,6 +15,7 @@ pub struct UserData(pub *mut c_void);
 // SAFETY: the pointer is never dereferenced by the library; passing it to callbacks on
 // another thread is what the C API promises its caller.
 unsafe impl Send for UserData {}
+// SAFETY: shared references only copy the pointer value, which is never dereferenced.
 unsafe impl Sync for UserData {}
 
 /// The C handle given to callbacks.
@@ -22,6 +23,7 @@ unsafe impl Sync for UserData {}
 pub struct Handle(pub *mut mqttc_client);
 // SAFETY: as for UserData: only passed back to the caller's callbacks.
 unsafe impl Send for Handle {}
+// SAFETY: as for UserData.
 unsafe impl Sync for Handle {}
 
 /// Every callback of one client, plus what they receive.

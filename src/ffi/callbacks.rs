@@ -8,6 +8,7 @@ use super::*;
 
 /// Store one callback (cbindgen needs each setter written out, so they share this).
 fn set(c: *mut mqttc_client, f: impl FnOnce(&mut crate::client::notify::Callbacks)) {
+    // SAFETY: c is NULL or a live handle from mqttc_client_new (API contract).
     if let Some(client) = unsafe { client_ref(c) } {
         f(&mut client.callbacks());
         client.refresh_log_mask();

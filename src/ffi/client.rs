@@ -60,6 +60,7 @@ pub extern "C" fn mqttc_client_new(
             set_errno_raw(errno);
             std::ptr::null_mut()
         };
+        // SAFETY: client_id is NULL or a NUL-terminated string (API contract).
         let Ok(id) = (unsafe { opt_str(client_id) }) else {
             return fail(libc::EINVAL);
         };
@@ -381,6 +382,7 @@ pub extern "C" fn mqttc_loop_forever(
 #[no_mangle]
 pub extern "C" fn mqttc_socket(c: *mut mqttc_client) -> c_int {
     ffi_body!(-1, {
+        // SAFETY: c is NULL or a live handle from mqttc_client_new (API contract).
         match unsafe { client_ref(c) } {
             Some(client) => client.socket(),
             None => -1,
@@ -393,6 +395,7 @@ pub extern "C" fn mqttc_socket(c: *mut mqttc_client) -> c_int {
 #[no_mangle]
 pub extern "C" fn mqttc_want_write(c: *mut mqttc_client) -> bool {
     ffi_body!(false, {
+        // SAFETY: c is NULL or a live handle from mqttc_client_new (API contract).
         match unsafe { client_ref(c) } {
             Some(client) => client.want_write(),
             None => false,
@@ -441,6 +444,7 @@ pub extern "C" fn mqttc_loop_misc(c: *mut mqttc_client) -> c_int {
 #[no_mangle]
 pub extern "C" fn mqttc_misc_timeout_ms(c: *mut mqttc_client) -> c_int {
     ffi_body!(-1, {
+        // SAFETY: c is NULL or a live handle from mqttc_client_new (API contract).
         match unsafe { client_ref(c) } {
             Some(client) => client.shared.misc_timeout_ms(),
             None => -1,
@@ -480,6 +484,7 @@ pub extern "C" fn mqttc_publish(
         let client = try_client!(c);
         let topic = try_str!(topic);
         let qos = try_rc!(qos_arg(qos));
+        // SAFETY: payload is NULL or points to payloadlen bytes (API contract).
         let payload = try_rc!(unsafe { payload_slice(payload, payloadlen) });
         match client.publish(topic, payload, qos, retain) {
             Ok(m) => {
@@ -525,6 +530,7 @@ pub extern "C" fn mqttc_wait_for_publish(
 #[no_mangle]
 pub extern "C" fn mqttc_is_published(c: *mut mqttc_client, mid: c_int) -> bool {
     ffi_body!(false, {
+        // SAFETY: c is NULL or a live handle from mqttc_client_new (API contract).
         match (unsafe { client_ref(c) }, u16::try_from(mid)) {
             (Some(client), Ok(mid)) if mid != 0 => client.is_published(mid),
             _ => false,
@@ -540,6 +546,7 @@ fn filters<'a>(count: c_int, topics: *const *const c_char) -> Result<Vec<&'a str
     // SAFETY: the caller passes `count` valid string pointers.
     let ptrs = unsafe { std::slice::from_raw_parts(topics, count as usize) };
     ptrs.iter()
+        // SAFETY: each element is NULL or a NUL-terminated string (API contract).
         .map(|p| match unsafe { opt_str(*p) } {
             Ok(Some(s)) => Ok(s),
             _ => Err(MQTTC_ERR_INVAL),

@@ -15,6 +15,7 @@ use std::os::raw::{c_char, c_int, c_void};
 #[no_mangle]
 pub extern "C" fn mqttc_topic_matches_sub(sub: *const c_char, topic: *const c_char) -> bool {
     ffi_body!(false, {
+        // SAFETY: both are NULL or NUL-terminated strings (API contract).
         match (unsafe { opt_str(sub) }, unsafe { opt_str(topic) }) {
             (Ok(Some(s)), Ok(Some(t))) => crate::proto::topic::matches(s, t),
             _ => false,
@@ -119,6 +120,7 @@ impl Oneshot {
             // SAFETY: non-NULL opts points to a valid struct (API contract).
             unsafe { &*opts }
         };
+        // SAFETY: client_id is NULL or a NUL-terminated string (API contract).
         let id = match unsafe { opt_str(opts.client_id) } {
             Ok(Some(s)) if !s.is_empty() => s.to_string(),
             Ok(_) => crate::client::random_client_id(),
@@ -146,6 +148,7 @@ impl Oneshot {
                 auth.password,
             ))?;
         }
+        // SAFETY: opts.will is NULL or points to a valid mqttc_will (API contract).
         if let Some(w) = unsafe { opts.will.as_ref() } {
             check(super::options::mqttc_will_set(
                 c,
@@ -185,6 +188,7 @@ impl Oneshot {
             std::ptr::null(),
         ))?;
         // Wait for the CONNACK (a refusal ends the connection with CONN_REFUSED).
+        // SAFETY: c was made by mqttc_client_new above and is not destroyed yet.
         let inner = unsafe { client_ref(c) }.ok_or(MQTTC_ERR_INVAL)?;
         while inner.state() != State::Connected {
             check(mqttc_loop(c, 100, 1))?;
@@ -256,6 +260,7 @@ pub extern "C" fn mqttc_publish_multiple(
                 return MQTTC_ERR_INVAL;
             }
             try_rc!(qos_arg(m.qos));
+            // SAFETY: each message's payload is NULL or payloadlen bytes (API contract).
             try_rc!(unsafe { payload_slice(m.payload, m.payloadlen) });
         }
         let client = try_rc!(Oneshot::connect(opts, std::ptr::null_mut()));
@@ -305,6 +310,7 @@ extern "C" fn collect_message(
     if state.got.len() >= state.want || (m.retain && !state.retained) {
         return;
     }
+    // SAFETY: m is the message the library passes to on_message, valid for this call.
     if let Some(copy) = unsafe { copy_into(m) } {
         state.got.push(copy);
     }
@@ -376,6 +382,7 @@ pub extern "C" fn mqttc_subscribe_simple(
         };
         if state.got.len() < state.want {
             for m in state.got.iter_mut() {
+                // SAFETY: each was made by copy_into and is freed once, here.
                 unsafe { free_contents(m) };
             }
             return if rc == MQTTC_ERR_SUCCESS {

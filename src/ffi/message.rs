@@ -82,6 +82,7 @@ pub extern "C" fn mqttc_message_copy(msg: *const mqttc_message) -> *mut mqttc_me
         let Some(m) = (unsafe { msg.as_ref() }) else {
             return std::ptr::null_mut();
         };
+        // SAFETY: m is a valid message whose pointers are valid (API contract).
         match unsafe { copy_into(m) } {
             Some(copy) => Box::into_raw(Box::new(copy)),
             None => std::ptr::null_mut(),
@@ -99,6 +100,7 @@ pub extern "C" fn mqttc_message_free(msg: *mut mqttc_message) {
         }
         // SAFETY: msg came from mqttc_message_copy (Box::into_raw), freed once.
         let mut b = unsafe { Box::from_raw(msg) };
+        // SAFETY: its contents were made by copy_into and are freed once, here.
         unsafe { free_contents(&mut b) };
     })
 }
@@ -115,6 +117,7 @@ pub extern "C" fn mqttc_messages_free(messages: *mut mqttc_message, count: c_int
         let mut arr =
             unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(messages, count as usize)) };
         for m in arr.iter_mut() {
+            // SAFETY: each element's contents were made by copy_into, freed once here.
             unsafe { free_contents(m) };
         }
     })

@@ -22,6 +22,7 @@ mod macros {
     /// `let c = try_client!(ptr);` — the client behind a handle, or return INVAL.
     macro_rules! try_client {
         ($ptr:expr) => {
+            // SAFETY: the handle is NULL or live (API contract, see client_ref).
             match unsafe { $crate::ffi::client_ref($ptr) } {
                 Some(c) => c,
                 None => return $crate::ffi::types::MQTTC_ERR_INVAL,
@@ -32,6 +33,7 @@ mod macros {
     /// `let s = try_str!(ptr);` — a required UTF-8 C string, or return INVAL.
     macro_rules! try_str {
         ($ptr:expr) => {
+            // SAFETY: the pointer is NULL or a NUL-terminated string (API contract).
             match unsafe { $crate::ffi::opt_str($ptr) } {
                 Ok(Some(s)) => s,
                 _ => return $crate::ffi::types::MQTTC_ERR_INVAL,
@@ -42,6 +44,7 @@ mod macros {
     /// `let s = try_opt_str!(ptr);` — an optional UTF-8 C string (NULL → None).
     macro_rules! try_opt_str {
         ($ptr:expr) => {
+            // SAFETY: the pointer is NULL or a NUL-terminated string (API contract).
             match unsafe { $crate::ffi::opt_str($ptr) } {
                 Ok(s) => s,
                 Err(_) => return $crate::ffi::types::MQTTC_ERR_INVAL,

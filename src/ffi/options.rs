@@ -109,6 +109,7 @@ pub extern "C" fn mqttc_will_set(
         let client = try_client!(c);
         let topic = try_str!(topic);
         let qos = try_rc!(qos_arg(qos));
+        // SAFETY: payload is NULL or points to payloadlen bytes (API contract).
         let payload = try_rc!(unsafe { payload_slice(payload, payloadlen) });
         rc(client.set_will(topic, payload, qos, retain))
     })
