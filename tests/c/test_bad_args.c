@@ -249,6 +249,54 @@ static void helper_argument_checks(void) {
     CHECK(!mqttc_topic_matches_sub(NULL, NULL));
 }
 
+/* The TLS, WebSocket and SRV entry points and the string functions: test_tls covers
+ * tls_set and most context setters with a real broker; here, what is left. */
+static void tls_ws_srv_and_string_checks(void) {
+    const char *hdr[2] = {"X-A: 1", NULL};
+    CHECK_RC(mqttc_ws_set_options(NULL, "/mqtt", NULL, 0), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_insecure_set(NULL, true), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_connect_srv(NULL, "example.invalid", 60, NULL), MQTTC_ERR_INVAL);
+    mqttc_client *c = mqttc_client_new(NULL, true, NULL, MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_WEBSOCKETS);
+    CHECK(c != NULL);
+    CHECK_RC(mqttc_ws_set_options(c, "/mqtt", hdr, -1), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_ws_set_options(c, "/mqtt", NULL, 1), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_ws_set_options(c, "/mqtt", hdr, 2), MQTTC_ERR_INVAL); /* a NULL line */
+    CHECK_RC(mqttc_ws_set_options(c, "/mqtt", hdr, 1), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_ws_set_options(c, NULL, NULL, 0), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_tls_insecure_set(c, true), MQTTC_ERR_INVAL); /* TLS not set */
+    CHECK_RC(mqttc_connect_srv(c, "example.invalid", -1, NULL), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_connect_srv(c, "bad..name", 60, NULL), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_connect_srv(c, "bad\xff\xfeutf8", 60, NULL), MQTTC_ERR_INVAL);
+    mqttc_client_destroy(c);
+
+    mqttc_tls_context_free(NULL);
+    const char *alpn[1] = {"mqtt"};
+    CHECK_RC(mqttc_tls_context_load_ca_file(NULL, "/nonexistent"), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_load_ca_pem(NULL, "x", 1), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_use_system_roots(NULL), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_load_cert_chain(NULL, "/nonexistent", NULL), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_set_verify(NULL, MQTTC_CERT_REQUIRED), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_set_version(NULL, MQTTC_TLS_VERSION_DEFAULT), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_set_ciphers(NULL, NULL), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_set_alpn(NULL, alpn, 1), MQTTC_ERR_INVAL);
+    mqttc_tls_context *ctx = mqttc_tls_context_new();
+    CHECK(ctx != NULL);
+    CHECK_RC(mqttc_tls_context_set_version(ctx, 11), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_set_verify(ctx, 7), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_set_alpn(ctx, alpn, -1), MQTTC_ERR_INVAL);
+    const char *bad_alpn[2] = {"mqtt", ""};
+    CHECK_RC(mqttc_tls_context_set_alpn(ctx, bad_alpn, 2), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_tls_context_set_ciphers(ctx, "NO_SUCH_SUITE"), MQTTC_ERR_INVAL);
+    mqttc_tls_context_free(ctx);
+
+    /* strings: never NULL, whatever the code */
+    static const int codes[] = {-1000, -2, -1, 0, 16, 17, 255, 1 << 30};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        CHECK(mqttc_error_string(codes[i]) != NULL);
+        CHECK(mqttc_connack_string(codes[i]) != NULL);
+    }
+}
+
 int main(int argc, char **argv) {
     static const h_case cases[] = {
         H_CASE(null_client_everywhere, 10),
@@ -256,6 +304,7 @@ int main(int argc, char **argv) {
         H_CASE(connect_argument_checks, 10),
         H_CASE(publish_subscribe_argument_checks, 20),
         H_CASE(helper_argument_checks, 20),
+        H_CASE(tls_ws_srv_and_string_checks, 10),
     };
     return h_main(argc, argv, "test_bad_args", cases, sizeof cases / sizeof cases[0]);
 }
