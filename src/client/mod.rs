@@ -506,6 +506,14 @@ impl Client {
             .destroyed
             .store(true, std::sync::atomic::Ordering::Release);
         let _ = self.shared.loop_stop();
+        // Also ends a loop_forever on the caller's thread (this may run inside one of
+        // its callbacks): it must not reconnect a destroyed client.
+        self.shared
+            .loop_gen
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.shared
+            .terminate
+            .store(true, std::sync::atomic::Ordering::Release);
         let mut cb = self.callbacks();
         *cb = Callbacks::new(std::ptr::null_mut());
         drop(cb);

@@ -161,6 +161,26 @@ static void destroy_inside_callback_driven(void) {
     h_fake_close(&x.f);
 }
 
+static void destroy_inside_callback_loop_forever(void) {
+    static fx x;
+    memset(&x, 0, sizeof x);
+    fx_start(&x, false, destroying_on_message);
+    fx_publish(&x, 5);
+    /* loop_forever on this thread must return once its callback destroyed the client
+     * (it must not reconnect a destroyed client) */
+    int64_t t0 = h_now_ms();
+    int rc = mqttc_loop_forever(x.c, 100, 1, true);
+    CHECK_RC2(rc, MQTTC_ERR_SUCCESS, MQTTC_ERR_NO_CONN);
+    CHECK_LT(h_now_ms() - t0, 3000 * h_time_scale());
+    CHECK_EQ(atomic_load(&x.cb_done), 1);
+    CHECK_EQ(atomic_load(&x.after_destroy), 0);
+    static h_pkt p;
+    CHECK_EQ(h_fake_read(&x.f, &p, 2000), -1);
+    CHECK_MSG(h_accept(x.f.lfd, 1500) < 0, "the destroyed client connected again");
+    h_rec_free(&x.rec);
+    h_fake_close(&x.f);
+}
+
 /* ---- loop_stop (and loop_start) from inside a callback ---- */
 
 static void stopping_on_message(mqttc_client *c, void *ud, const mqttc_message *m) {
@@ -341,6 +361,7 @@ int main(int argc, char **argv) {
         H_CASE(destroy_waits_for_callback, 20),
         H_CASE(destroy_inside_callback_threaded, 20),
         H_CASE(destroy_inside_callback_driven, 20),
+        H_CASE(destroy_inside_callback_loop_forever, 20),
         H_CASE(loop_stop_inside_callback, 20),
         H_CASE(disconnect_during_connect, 20),
         H_CASE(disconnect_during_loop_thread_connect, 20),
