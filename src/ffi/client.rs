@@ -36,6 +36,17 @@ fn keepalive_arg(keepalive: c_int) -> Result<u16, c_int> {
     u16::try_from(keepalive).map_err(|_| MQTTC_ERR_INVAL)
 }
 
+/// The arguments every connect function shares: keepalive (0..65535 s) and the local
+/// bind address (NULL or "" for any).
+fn session_args<'a>(
+    keepalive: c_int,
+    bind_address: *const c_char,
+) -> Result<(u16, Option<&'a str>), c_int> {
+    // SAFETY: bind_address is NULL or a NUL-terminated string (API convention).
+    let bind = unsafe { opt_str(bind_address) }.map_err(|_| MQTTC_ERR_INVAL)?;
+    Ok((keepalive_arg(keepalive)?, bind.filter(|b| !b.is_empty())))
+}
+
 /// Create a client (paho `Client()`).
 ///
 /// `client_id` NULL or "" means no id of our own: with `clean_session == false` that is
@@ -191,8 +202,7 @@ pub extern "C" fn mqttc_connect(
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let host = try_str!(host);
-        let bind = try_opt_str!(bind_address).filter(|b| !b.is_empty());
-        let ka = try_rc!(keepalive_arg(keepalive));
+        let (ka, bind) = try_rc!(session_args(keepalive, bind_address));
         rc(client.connect(host, port_arg(port), ka, bind))
     })
 }
@@ -213,8 +223,7 @@ pub extern "C" fn mqttc_connect_async(
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let host = try_str!(host);
-        let bind = try_opt_str!(bind_address).filter(|b| !b.is_empty());
-        let ka = try_rc!(keepalive_arg(keepalive));
+        let (ka, bind) = try_rc!(session_args(keepalive, bind_address));
         rc(client.connect_async(host, port_arg(port), ka, bind))
     })
 }
@@ -249,8 +258,7 @@ pub extern "C" fn mqttc_connect_srv(
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let domain = try_opt_str!(domain);
-        let bind = try_opt_str!(bind_address).filter(|b| !b.is_empty());
-        let ka = try_rc!(keepalive_arg(keepalive));
+        let (ka, bind) = try_rc!(session_args(keepalive, bind_address));
         rc(client.connect_srv(domain, ka, bind))
     })
 }
