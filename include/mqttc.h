@@ -122,6 +122,13 @@
 #define MQTTC_TLS_VERSION_1_3 13
 
 /**
+ * Payloads start at this alignment (from the start of the inbox, whose buffer comes
+ * from malloc), as a payload allocated on its own would: C code may read a binary
+ * payload through a pointer to a struct or an integer.
+ */
+#define PAYLOAD_ALIGN 16
+
+/**
  * An MQTT client (opaque). Create with `mqttc_client_new`, free with
  * `mqttc_client_destroy`. Functions: lifecycle (`mqttc_client_new`,
  * `mqttc_client_destroy`, `mqttc_reinitialise`, `mqttc_user_data_set`), options
@@ -569,9 +576,16 @@ int mqttc_socket(struct mqttc_client *c);
 bool mqttc_want_write(struct mqttc_client *c);
 
 /**
- * Read and handle everything the socket has (until it would block), for an external
- * loop. Callbacks (`on_message`, `on_connect`, ...) run on the calling thread.
- * `max_packets` is ignored.
+ * Read and handle what the socket has, until it would block, for an external loop.
+ * Callbacks (`on_message`, `on_connect`, ...) run on the calling thread, after each
+ * read. `max_packets` is ignored.
+ *
+ * One call reads at most 4 MiB, so that a flood cannot hold the caller; what is left
+ * is due at once: `mqttc_misc_timeout_ms` returns 0 and `mqttc_loop_misc` reads it. A
+ * loop that calls `mqttc_loop_misc` when `mqttc_misc_timeout_ms` says misses nothing,
+ * edge-triggered (EPOLLET) or not. While another thread (or an outer call on this one)
+ * is reading this client, it returns `MQTTC_ERR_SUCCESS` at once: that read takes what
+ * the socket has.
  *
  * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN`, or the error that ended the
  * connection (after `on_disconnect`).
@@ -588,16 +602,19 @@ int mqttc_loop_write(struct mqttc_client *c, int max_packets);
 
 /**
  * Run due timers (keepalive PINGREQ, keepalive timeout, message retry, CONNACK
- * timeout), for an external loop; call it when `mqttc_misc_timeout_ms` says.
+ * timeout), for an external loop; call it when `mqttc_misc_timeout_ms` says. It
+ * first reads what `mqttc_loop_read` left unread at its 4 MiB limit, if anything.
  *
- * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN`, or `MQTTC_ERR_KEEPALIVE` when the
- * broker stopped answering (after `on_disconnect`).
+ * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN`, `MQTTC_ERR_KEEPALIVE` when the
+ * broker stopped answering, or the error that ended the connection while reading
+ * (after `on_disconnect`).
  */
 int mqttc_loop_misc(struct mqttc_client *c);
 
 /**
- * Milliseconds until `mqttc_loop_misc` is next due (0: now); -1 when nothing is
- * pending (not connected, or no keepalive and no retry) or for NULL.
+ * Milliseconds until `mqttc_loop_misc` is next due (0: now, also when
+ * `mqttc_loop_read` left data unread); -1 when nothing is pending (not connected, or
+ * no keepalive and no retry) or for NULL.
  */
 int mqttc_misc_timeout_ms(struct mqttc_client *c);
 

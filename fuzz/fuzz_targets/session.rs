@@ -21,7 +21,7 @@ use libfuzzer_sys::fuzz_target;
 use mqttc::proto::{
     self, Ack, ConnAck, DecodeOptions, Packet, ProtocolVersion, Publish, QoS, SubAck,
 };
-use mqttc::session::{Event, Session, SessionConfig, State};
+use mqttc::session::{Event, Inbox, Session, SessionConfig, State};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -316,6 +316,9 @@ impl Fuzz {
                     m.done_requests.insert(mid, false);
                 }
                 Event::Message(p) => {
+                    let inbox = self.s.inbox();
+                    assert_eq!(inbox.topic_with_nul(&p).last(), Some(&0));
+                    assert!(!inbox.topic(&p).is_empty());
                     if p.qos != QoS::AtMostOnce {
                         assert_ne!(p.pkid, 0);
                         m.to_deliver.push((p.qos, p.pkid));
@@ -327,6 +330,8 @@ impl Fuzz {
                 Event::Disconnected { .. } => m.new_connection(),
             }
         }
+        // As the client does once the messages are dispatched.
+        drop(self.s.take_inbox(Inbox::new()));
         if self.s.state() == State::Disconnected {
             // Requests die with their connection; their acks can no longer come.
             self.model.requests.clear();

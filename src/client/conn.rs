@@ -16,10 +16,19 @@ use super::notify::Notify;
 /// Bytes read per `read` call; one buffer per thread, so an idle client costs nothing.
 const READ_CHUNK: usize = 64 * 1024;
 /// Bytes read per loop_read before returning, so writes and timers get their turn.
-const READ_BUDGET: usize = 4 * 1024 * 1024;
+pub(super) const READ_BUDGET: usize = 4 * 1024 * 1024;
 
 thread_local! {
     static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+}
+
+/// What one [`Inner::read_some`] did.
+pub enum ReadStep {
+    /// This many bytes were read and handled; there may be more.
+    Read(usize),
+    /// The socket would block (`MQTTC_ERR_SUCCESS`), or the connection ended with
+    /// this result code.
+    Done(i32),
 }
 
 /// A connected transport and what the loop knows about it.
@@ -195,7 +204,10 @@ impl Inner {
             }
             match conn.transport.write(buf) {
                 Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
-                Ok(n) => self.session.consume_transmit(now, n),
+                Ok(n) => {
+                    self.lend_spares();
+                    self.session.consume_transmit(now, n)
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => break Err(e),
@@ -223,37 +235,30 @@ impl Inner {
         }
     }
 
-    /// Read until the socket would block (or the budget is spent) and feed the
-    /// session. Errors and end of stream close the connection.
-    pub fn read(&mut self) -> i32 {
+    /// Read once from the transport and feed the session: [`ReadStep::Read`] when bytes
+    /// came (the caller dispatches their callbacks, then reads again). Errors and end
+    /// of stream close the connection.
+    pub fn read_some(&mut self) -> ReadStep {
         let now = Instant::now();
-        let mut total = 0usize;
-        let result: Result<(), Error> = READ_BUF.with(|buf| {
+        let result: Result<usize, Error> = READ_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             loop {
                 let Some(conn) = self.conn.as_mut() else {
-                    return Ok(());
+                    return Ok(0);
                 };
-                conn.read_pending = false;
-                if total >= READ_BUDGET {
-                    conn.read_pending = true;
-                    return Ok(());
-                }
                 match conn.transport.read(&mut buf) {
                     Ok(0) => return Err(Error::ConnLost),
                     Ok(n) => {
-                        total += n;
+                        self.lend_spares();
                         self.session.handle_bytes(now, &buf[..n])?;
                         self.drain_events();
-                        if self.conn.is_none() {
-                            return Ok(());
-                        }
+                        return Ok(n);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         if conn.transport.has_buffered_read() {
                             continue;
                         }
-                        return Ok(());
+                        return Ok(0);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
@@ -272,14 +277,15 @@ impl Inner {
         });
         match result {
             // The connection may have ended inside (a refused CONNACK): report why.
-            Ok(()) if self.conn.is_none() => self.close_rc,
-            Ok(()) => code::SUCCESS,
+            Ok(_) if self.conn.is_none() => ReadStep::Done(self.close_rc),
+            Ok(0) => ReadStep::Done(code::SUCCESS),
+            Ok(n) => ReadStep::Read(n),
             Err(e) => {
                 let e = match e {
                     Error::Io(_) => Error::ConnLost,
                     e => e,
                 };
-                self.fail(e)
+                ReadStep::Done(self.fail(e))
             }
         }
     }
@@ -332,19 +338,21 @@ impl Inner {
                         return;
                     }
                 }
-                Event::Message(p) => {
-                    self.log(0x10, || {
-                        format!(
+                Event::Message(m) => {
+                    if self.log_mask & 0x10 != 0 {
+                        let inbox = self.session.inbox();
+                        let line = format!(
                             "Received PUBLISH (d{}, q{}, r{}, m{}), '{}', ...  ({} bytes)",
-                            p.dup as u8,
-                            p.qos as u8,
-                            p.retain as u8,
-                            p.pkid,
-                            p.topic,
-                            p.payload.len()
-                        )
-                    });
-                    self.notes.push(Notify::Message(p));
+                            m.dup as u8,
+                            m.qos as u8,
+                            m.retain as u8,
+                            m.pkid,
+                            inbox.topic(&m),
+                            inbox.payload(&m).len()
+                        );
+                        self.log(0x10, || line);
+                    }
+                    self.notes.push(Notify::Message(m));
                 }
                 Event::Published { mid } => {
                     self.undelivered_published.push(mid);

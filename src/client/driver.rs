@@ -3,6 +3,7 @@
 //! `loop_misc`). The poll and its waker are created on first use, so clients driven by
 //! the caller's own event loop hold no extra file descriptors.
 
+use super::conn::{ReadStep, READ_BUDGET};
 use super::notify::Notify;
 use super::{lock, Shared};
 use crate::error::{code, Error};
@@ -139,18 +140,21 @@ impl Shared {
         let readable = driver.events.iter().any(|e| {
             e.token() == SOCKET && (e.is_readable() || e.is_read_closed() || e.is_error())
         });
-        let rc = self.with(|inner| {
+        let read = self.with(|inner| {
             inner.loop_parked = false;
-            let Some(conn) = inner.conn.as_ref() else {
-                return code::SUCCESS;
-            };
-            if readable || conn.read_pending || conn.transport.has_buffered_read() {
-                let rc = inner.read();
-                if rc != code::SUCCESS {
-                    return rc;
-                }
+            inner.conn.as_ref().is_some_and(|conn| {
+                readable || conn.read_pending || conn.transport.has_buffered_read()
+            })
+        });
+        if read {
+            let rc = self.read(READ_BUDGET);
+            if rc != code::SUCCESS {
+                return rc;
             }
-            inner.misc()
+        }
+        let rc = self.with(|inner| match inner.conn {
+            Some(_) => inner.misc(),
+            None => code::SUCCESS,
         });
         if rc != code::SUCCESS {
             return rc;
@@ -225,6 +229,7 @@ impl Shared {
                         written += n;
                         w.pos += n;
                         inner.tx_copied -= n;
+                        inner.lend_spares();
                         inner.session.consume_transmit(Instant::now(), n);
                         if w.pos == w.buf.len() {
                             w.buf.clear();
@@ -440,12 +445,48 @@ impl Shared {
     }
 
     pub fn loop_read(&self) -> i32 {
-        self.with(|inner| {
-            if inner.conn.is_none() {
-                return code::NO_CONN;
+        if self.with(|inner| inner.conn.is_none()) {
+            return code::NO_CONN;
+        }
+        self.read(READ_BUDGET)
+    }
+
+    /// Read until the socket would block or `budget` bytes were read (then the loop
+    /// comes back for the rest: `read_pending`). Callbacks run after each read, so
+    /// `on_message` sees a message while its bytes are still in cache, and the inbox
+    /// holds one read's messages at a time. Returns the result code of the read that
+    /// ended the connection, if one did.
+    fn read(&self, budget: usize) -> i32 {
+        // One reader at a time: a loop_misc on a timer thread must not read (and run
+        // on_message) while the I/O thread is in loop_read, nor a callback's nested
+        // loop_read: the read in progress takes what the socket has.
+        if self.with(|inner| std::mem::replace(&mut inner.reading, true)) {
+            return code::SUCCESS;
+        }
+        struct Reading<'a>(&'a Shared);
+        impl Drop for Reading<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.inner).reading = false;
             }
-            inner.read()
-        })
+        }
+        let _reading = Reading(self);
+        let mut total = 0usize;
+        loop {
+            let step = self.with(|inner| {
+                let Some(conn) = inner.conn.as_mut() else {
+                    return ReadStep::Done(code::SUCCESS);
+                };
+                conn.read_pending = total >= budget;
+                if conn.read_pending {
+                    return ReadStep::Done(code::SUCCESS);
+                }
+                inner.read_some()
+            });
+            match step {
+                ReadStep::Read(n) => total += n,
+                ReadStep::Done(rc) => return rc,
+            }
+        }
     }
 
     pub fn loop_write(&self) -> i32 {
@@ -458,17 +499,34 @@ impl Shared {
     }
 
     pub fn loop_misc(&self) -> i32 {
-        self.with(|inner| {
+        let misc = |inner: &mut super::Inner| {
             let rc = inner.misc();
             inner.finish_disconnect_if_done();
             rc
-        })
+        };
+        // Bytes that a loop_read left unread at its budget are due now: an
+        // edge-triggered loop hears no new readiness for them.
+        let done = self.with(|inner| match &inner.conn {
+            Some(conn) if conn.read_pending || conn.transport.has_buffered_read() => None,
+            _ => Some(misc(inner)),
+        });
+        if let Some(rc) = done {
+            return rc;
+        }
+        let rc = self.read(READ_BUDGET);
+        if rc != code::SUCCESS {
+            return rc;
+        }
+        self.with(misc)
     }
 
     pub fn misc_timeout_ms(&self) -> i32 {
         let inner = lock(&self.inner);
-        if inner.conn.is_none() {
+        let Some(conn) = &inner.conn else {
             return -1;
+        };
+        if conn.read_pending || conn.transport.has_buffered_read() {
+            return 0;
         }
         match inner.session.next_timeout() {
             None => -1,

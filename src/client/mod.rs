@@ -11,7 +11,7 @@ mod srv;
 
 use crate::error::Error;
 use crate::proto::{topic, LastWill, ProtocolVersion, QoS};
-use crate::session::{Session, SessionConfig, State};
+use crate::session::{Inbox, Session, SessionConfig, State};
 use notify::{Callbacks, Notify};
 use std::os::raw::c_int;
 use std::sync::atomic::AtomicBool;
@@ -107,6 +107,8 @@ pub struct Inner {
     /// Counts `disconnect` calls: a connect that sees it change while its transport
     /// was being opened gives the new connection up (cancelled).
     pub disconnects: u64,
+    /// A thread is in `Shared::read` (reading and dispatching chunk by chunk).
+    pub reading: bool,
 }
 
 /// State shared between the handle, the loop thread and waiters.
@@ -197,6 +199,7 @@ impl Client {
             conn_epoch: 0,
             connecting: 0,
             disconnects: 0,
+            reading: false,
         };
         Ok(Client {
             shared: Arc::new(Shared {
@@ -546,45 +549,114 @@ fn session_config(
 
 /// Largest notification list kept for reuse by a thread (entries).
 const SPARE_NOTES_MAX: usize = 4096;
+/// Largest inbox capacity kept for reuse by a thread (bytes).
+const SPARE_INBOX_MAX: usize = 256 * 1024;
 
 thread_local! {
     /// An emptied notification list, so that a busy loop does not allocate (and, for
     /// big batches, free back to the system) one list per batch.
     static SPARE_NOTES: std::cell::Cell<Vec<Notify>> = const { std::cell::Cell::new(Vec::new()) };
+    /// An emptied inbox, for the same reason.
+    static SPARE_INBOX: std::cell::Cell<Inbox> = const { std::cell::Cell::new(Inbox::new()) };
+}
+
+type Spare<T> = std::thread::LocalKey<std::cell::Cell<T>>;
+
+/// This thread's spare, or an empty one. Never panics, also not while the thread's
+/// locals are being destroyed (a call from a C++ static destructor, say).
+fn take_spare<T: Default>(key: &'static Spare<T>) -> T {
+    key.try_with(|c| c.take()).unwrap_or_default()
+}
+
+/// Keep `value` as this thread's spare (dropped when the thread's locals are gone).
+fn set_spare<T>(key: &'static Spare<T>, value: T) {
+    let _ = key.try_with(|c| c.set(value));
+}
+
+/// Notifications taken out from under the lock to be dispatched, and the inbox their
+/// messages' topics and payloads lie in. Once dispatched, both become the thread's
+/// spares.
+pub struct Batch {
+    notes: Vec<Notify>,
+    inbox: Inbox,
+}
+
+impl Inner {
+    /// Lend this thread's spare notification list and inbox to the client before work
+    /// that may produce many notifications (a read, a completed write), so that a busy
+    /// client allocates neither per batch while an idle one holds no capacity of its
+    /// own: the spares go back to the thread in `take_batch` or after dispatch.
+    pub fn lend_spares(&mut self) {
+        if self.notes.capacity() == 0 {
+            self.notes = take_spare(&SPARE_NOTES);
+        }
+        if self.session.inbox().capacity() == 0 {
+            let spare = take_spare(&SPARE_INBOX);
+            if spare.capacity() > 0 {
+                drop(self.session.take_inbox(spare));
+            }
+        }
+    }
+
+    /// What is waiting to be dispatched, if anything. When nothing is, the spares lent
+    /// by `lend_spares` go back to the thread.
+    pub fn take_batch(&mut self) -> Option<Batch> {
+        // An inbox without notes held messages whose events were discarded (a
+        // reconnect): taking it empties it all the same.
+        if self.notes.is_empty() && self.session.inbox().is_empty() {
+            if self.notes.capacity() > 0 {
+                set_spare(&SPARE_NOTES, std::mem::take(&mut self.notes));
+            }
+            if self.session.inbox().capacity() > 0 {
+                set_spare(&SPARE_INBOX, self.session.take_inbox(Inbox::new()));
+            }
+            return None;
+        }
+        Some(Batch {
+            notes: std::mem::take(&mut self.notes),
+            inbox: self.session.take_inbox(Inbox::new()),
+        })
+    }
 }
 
 impl Shared {
     pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        let (r, notes) = {
+        let (r, batch) = {
             let mut inner = lock(&self.inner);
             let r = f(&mut inner);
-            let notes = if inner.notes.is_empty() {
-                Vec::new()
-            } else {
-                // The batch goes out to be dispatched; the list left behind reuses the
-                // allocation of an earlier batch dispatched on this thread.
-                std::mem::replace(&mut inner.notes, SPARE_NOTES.take())
-            };
-            (r, notes)
+            (r, inner.take_batch())
         };
-        self.deliver(notes);
+        if let Some(batch) = batch {
+            self.deliver(batch);
+        }
         r
     }
 
     /// Dispatch notifications (no lock held), then acknowledge delivered messages.
     /// The acknowledgements are queued here and written by the loop (`loop_once`
     /// flushes after dispatching; an external loop hears `on_socket_register_write`).
-    pub fn deliver(&self, mut notes: Vec<Notify>) {
-        if notes.is_empty() {
-            return;
+    pub fn deliver(&self, mut batch: Batch) {
+        self.dispatch_batch(&mut batch);
+        // The larger lists are kept: a small batch (say, one on_socket_register_write)
+        // must not replace a spare that a busy loop grew.
+        let Batch { notes, mut inbox } = batch;
+        let spare = take_spare(&SPARE_NOTES);
+        if notes.capacity() > spare.capacity() && notes.capacity() <= SPARE_NOTES_MAX {
+            set_spare(&SPARE_NOTES, notes);
+        } else {
+            set_spare(&SPARE_NOTES, spare);
         }
-        self.dispatch_batch(&mut notes);
-        if notes.capacity() <= SPARE_NOTES_MAX {
-            SPARE_NOTES.set(notes);
+        let spare = take_spare(&SPARE_INBOX);
+        if inbox.capacity() > spare.capacity() {
+            inbox.clear(SPARE_INBOX_MAX);
+            set_spare(&SPARE_INBOX, inbox);
+        } else {
+            set_spare(&SPARE_INBOX, spare);
         }
     }
 
-    fn dispatch_batch(&self, notes: &mut Vec<Notify>) {
+    fn dispatch_batch(&self, batch: &mut Batch) {
+        let Batch { notes, inbox } = batch;
         let cb = lock(&self.callbacks).clone();
         let published: Vec<u16> = notes
             .iter()
@@ -594,7 +666,7 @@ impl Shared {
             })
             .collect();
         let mut delivered = Vec::new();
-        notify::dispatch(&cb, notes.drain(..), &mut delivered, &self.destroyed);
+        notify::dispatch(&cb, notes.drain(..), inbox, &mut delivered, &self.destroyed);
         if !published.is_empty() {
             let mut inner = lock(&self.inner);
             let pending = &mut inner.undelivered_published;
@@ -610,17 +682,19 @@ impl Shared {
         if delivered.is_empty() {
             return;
         }
-        let notes = {
+        let more = {
             let mut inner = lock(&self.inner);
             for (qos, pkid) in delivered {
                 inner.session.message_delivered(qos, pkid);
             }
             inner.sync_write_watch();
-            std::mem::take(&mut inner.notes)
+            inner.take_batch()
         };
-        if !notes.is_empty() {
+        // on_socket_register_write for the acknowledgements (acknowledging delivers no
+        // message, so nothing more is acknowledged here).
+        if let Some(Batch { notes, inbox }) = more {
             let cb = lock(&self.callbacks).clone();
-            notify::dispatch(&cb, notes, &mut Vec::new(), &self.destroyed);
+            notify::dispatch(&cb, notes, &inbox, &mut Vec::new(), &self.destroyed);
         }
     }
 
@@ -648,8 +722,10 @@ impl Shared {
             inner.connecting += 1;
             (host, inner.opts.clone(), inner.disconnects)
         };
-        let notes = std::mem::take(&mut lock(&self.inner).notes);
-        self.deliver(notes);
+        let batch = lock(&self.inner).take_batch();
+        if let Some(batch) = batch {
+            self.deliver(batch);
+        }
         // DNS and TCP connect run without the lock, so other threads are not blocked.
         let result = conn::open(&params.0, &params.1);
         let r = self.with(|inner| {

@@ -3,7 +3,8 @@
 
 use crate::ffi::client::mqttc_client;
 use crate::ffi::types::*;
-use crate::proto::{Publish, QoS};
+use crate::proto::QoS;
+use crate::session::{Inbox, Incoming};
 use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -83,14 +84,30 @@ impl Callbacks {
 
 /// Something a callback must hear about.
 pub enum Notify {
-    Connect { flags: c_int, rc: c_int },
+    Connect {
+        flags: c_int,
+        rc: c_int,
+    },
     ConnectFail,
-    Disconnect { rc: c_int },
-    Message(Publish),
-    Publish { mid: c_int },
-    Subscribe { mid: c_int, granted: Vec<c_int> },
-    Unsubscribe { mid: c_int },
-    Log { level: c_int, line: String },
+    Disconnect {
+        rc: c_int,
+    },
+    /// Topic and payload in the batch's inbox.
+    Message(Incoming),
+    Publish {
+        mid: c_int,
+    },
+    Subscribe {
+        mid: c_int,
+        granted: Vec<c_int>,
+    },
+    Unsubscribe {
+        mid: c_int,
+    },
+    Log {
+        level: c_int,
+        line: String,
+    },
     SocketOpen(c_int),
     SocketClose(c_int),
     RegisterWrite(c_int),
@@ -103,12 +120,12 @@ pub enum Notify {
 pub fn dispatch(
     cb: &Callbacks,
     notes: impl IntoIterator<Item = Notify>,
+    inbox: &Inbox,
     delivered: &mut Vec<(QoS, u16)>,
     destroyed: &AtomicBool,
 ) {
     let h = cb.handle.0;
     let ud = cb.userdata.0;
-    let mut topic_buf: Vec<u8> = Vec::new();
     for note in notes {
         if destroyed.load(Ordering::Acquire) {
             return;
@@ -130,7 +147,7 @@ pub fn dispatch(
                 }
             }
             Notify::Message(p) => {
-                deliver_message(cb, &p, &mut topic_buf);
+                deliver_message(cb, &p, inbox);
                 if p.qos != QoS::AtMostOnce {
                     delivered.push((p.qos, p.pkid));
                 }
@@ -183,27 +200,27 @@ pub fn dispatch(
     }
 }
 
-fn deliver_message(cb: &Callbacks, p: &Publish, topic_buf: &mut Vec<u8>) {
-    // The topic is NUL-terminated in a buffer reused across the batch: no allocation
-    // per message once it has grown.
-    topic_buf.clear();
-    topic_buf.extend_from_slice(p.topic.as_bytes());
-    topic_buf.push(0);
+fn deliver_message(cb: &Callbacks, m: &Incoming, inbox: &Inbox) {
+    // Topic (NUL-terminated) and payload are handed out in place, from the inbox.
+    let payload = inbox.payload(m);
     let msg = mqttc_message {
-        mid: p.pkid as c_int,
-        topic: topic_buf.as_ptr() as *const _,
-        payload: p.payload.as_ptr() as *const c_void,
-        payloadlen: p.payload.len() as c_int,
-        qos: p.qos as c_int,
-        retain: p.retain,
-        dup: p.dup,
+        mid: m.pkid as c_int,
+        topic: inbox.topic_with_nul(m).as_ptr() as *const _,
+        payload: payload.as_ptr() as *const c_void,
+        payloadlen: payload.len() as c_int,
+        qos: m.qos as c_int,
+        retain: m.retain,
+        dup: m.dup,
     };
     let mut matched = false;
-    for (filter, f) in cb.filters.iter() {
-        if crate::proto::topic::matches(filter, &p.topic) {
-            if let Some(f) = f {
-                matched = true;
-                f(cb.handle.0, cb.userdata.0, &msg);
+    if !cb.filters.is_empty() {
+        let topic = inbox.topic(m);
+        for (filter, f) in cb.filters.iter() {
+            if crate::proto::topic::matches(filter, topic) {
+                if let Some(f) = f {
+                    matched = true;
+                    f(cb.handle.0, cb.userdata.0, &msg);
+                }
             }
         }
     }

@@ -411,9 +411,16 @@ pub extern "C" fn mqttc_want_write(c: *mut mqttc_client) -> bool {
     })
 }
 
-/// Read and handle everything the socket has (until it would block), for an external
-/// loop. Callbacks (`on_message`, `on_connect`, ...) run on the calling thread.
-/// `max_packets` is ignored.
+/// Read and handle what the socket has, until it would block, for an external loop.
+/// Callbacks (`on_message`, `on_connect`, ...) run on the calling thread, after each
+/// read. `max_packets` is ignored.
+///
+/// One call reads at most 4 MiB, so that a flood cannot hold the caller; what is left
+/// is due at once: `mqttc_misc_timeout_ms` returns 0 and `mqttc_loop_misc` reads it. A
+/// loop that calls `mqttc_loop_misc` when `mqttc_misc_timeout_ms` says misses nothing,
+/// edge-triggered (EPOLLET) or not. While another thread (or an outer call on this one)
+/// is reading this client, it returns `MQTTC_ERR_SUCCESS` at once: that read takes what
+/// the socket has.
 ///
 /// Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN`, or the error that ended the
 /// connection (after `on_disconnect`).
@@ -438,17 +445,20 @@ pub extern "C" fn mqttc_loop_write(c: *mut mqttc_client, max_packets: c_int) -> 
 }
 
 /// Run due timers (keepalive PINGREQ, keepalive timeout, message retry, CONNACK
-/// timeout), for an external loop; call it when `mqttc_misc_timeout_ms` says.
+/// timeout), for an external loop; call it when `mqttc_misc_timeout_ms` says. It
+/// first reads what `mqttc_loop_read` left unread at its 4 MiB limit, if anything.
 ///
-/// Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN`, or `MQTTC_ERR_KEEPALIVE` when the
-/// broker stopped answering (after `on_disconnect`).
+/// Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN`, `MQTTC_ERR_KEEPALIVE` when the
+/// broker stopped answering, or the error that ended the connection while reading
+/// (after `on_disconnect`).
 #[no_mangle]
 pub extern "C" fn mqttc_loop_misc(c: *mut mqttc_client) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, { try_client!(c).shared.loop_misc() })
 }
 
-/// Milliseconds until `mqttc_loop_misc` is next due (0: now); -1 when nothing is
-/// pending (not connected, or no keepalive and no retry) or for NULL.
+/// Milliseconds until `mqttc_loop_misc` is next due (0: now, also when
+/// `mqttc_loop_read` left data unread); -1 when nothing is pending (not connected, or
+/// no keepalive and no retry) or for NULL.
 #[no_mangle]
 pub extern "C" fn mqttc_misc_timeout_ms(c: *mut mqttc_client) -> c_int {
     ffi_body!(-1, {

@@ -3,7 +3,7 @@
 //! packet type. Packet bodies are read and written by their own modules.
 
 use super::{ack, connack, connect, publish, suback, subscribe, unsubscribe};
-use super::{DecodeOptions, Packet, PacketId, ProtoError, MAX_REMAINING_LENGTH};
+use super::{DecodeOptions, Packet, PacketId, ProtoError, PublishRef, MAX_REMAINING_LENGTH};
 
 // Control packet types (MQTT-2.2.1).
 pub(super) const CONNECT: u8 = 1;
@@ -241,6 +241,28 @@ fn check_byte1(byte1: u8) -> Result<(), ProtoError> {
 /// as the fixed header is complete, so an oversized or bogus packet is refused before
 /// its body is buffered.
 pub fn decode(buf: &[u8], opts: &DecodeOptions) -> Result<Option<(Packet, usize)>, ProtoError> {
+    Ok(decode_ref(buf, opts)?.map(|(packet, used)| {
+        let packet = match packet {
+            PacketRef::Publish(p) => Packet::Publish(p.to_owned()),
+            PacketRef::Other(p) => p,
+        };
+        (packet, used)
+    }))
+}
+
+/// A decoded packet; a PUBLISH borrows its topic and payload from the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PacketRef<'a> {
+    Publish(PublishRef<'a>),
+    /// Any other packet (never `Packet::Publish`).
+    Other(Packet),
+}
+
+/// [`decode`] without copying a PUBLISH: the receive path's decoder.
+pub fn decode_ref<'a>(
+    buf: &'a [u8],
+    opts: &DecodeOptions,
+) -> Result<Option<(PacketRef<'a>, usize)>, ProtoError> {
     let Some(&byte1) = buf.first() else {
         return Ok(None);
     };
@@ -259,9 +281,14 @@ pub fn decode(buf: &[u8], opts: &DecodeOptions) -> Result<Option<(Packet, usize)
         return Ok(None);
     };
     let packet = match header.packet_type() {
+        PUBLISH => {
+            return Ok(Some((
+                PacketRef::Publish(publish::read(byte1, body)?),
+                size,
+            )))
+        }
         CONNECT => Packet::Connect(connect::read(body)?),
         CONNACK => Packet::ConnAck(connack::read(body, opts)?),
-        PUBLISH => Packet::Publish(publish::read(byte1, body)?),
         PUBACK => Packet::PubAck(ack::read(body)?),
         PUBREC => Packet::PubRec(ack::read(body)?),
         PUBREL => Packet::PubRel(ack::read(body)?),
@@ -279,7 +306,7 @@ pub fn decode(buf: &[u8], opts: &DecodeOptions) -> Result<Option<(Packet, usize)
         DISCONNECT => Packet::Disconnect,
         t => unreachable!("packet type {t} passed check_byte1"),
     };
-    Ok(Some((packet, size)))
+    Ok(Some((PacketRef::Other(packet), size)))
 }
 
 /// Appends `packet` to `out` exactly as MQTT 3.1 / 3.1.1 lay it out. Only what framing

@@ -19,7 +19,9 @@ mod unsubscribe;
 #[cfg(test)]
 mod tests;
 
-pub use codec::{decode, encode, peek_fixed_header, remaining_length_len, FixedHeader};
+pub use codec::{
+    decode, decode_ref, encode, peek_fixed_header, remaining_length_len, FixedHeader, PacketRef,
+};
 pub use error::ProtoError;
 pub use publish::{encode_publish, publish_len};
 
@@ -118,6 +120,30 @@ pub struct Publish {
     pub topic: String,
     pub pkid: PacketId,
     pub payload: Vec<u8>,
+}
+
+/// A decoded PUBLISH whose topic and payload still lie in the input buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishRef<'a> {
+    pub dup: bool,
+    pub qos: QoS,
+    pub retain: bool,
+    pub topic: &'a str,
+    pub pkid: PacketId,
+    pub payload: &'a [u8],
+}
+
+impl PublishRef<'_> {
+    pub fn to_owned(&self) -> Publish {
+        Publish {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.topic.to_owned(),
+            pkid: self.pkid,
+            payload: self.payload.to_vec(),
+        }
+    }
 }
 
 /// PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK bodies: a packet identifier (MQTT 5

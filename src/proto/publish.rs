@@ -1,7 +1,7 @@
 //! PUBLISH (MQTT-3.3), the hot path in both directions.
 
 use super::codec::{check_remaining, Reader, MAX_FIELD_LEN, PUBLISH};
-use super::{ProtoError, Publish, QoS};
+use super::{ProtoError, Publish, PublishRef, QoS};
 
 const DUP: u8 = 0b1000;
 const RETAIN: u8 = 0b0001;
@@ -17,8 +17,9 @@ pub(super) fn check_flags(flags: u8) -> Result<(), ProtoError> {
     }
 }
 
-/// Reads the body of a PUBLISH whose first byte passed [`check_flags`].
-pub(super) fn read(byte1: u8, body: &[u8]) -> Result<Publish, ProtoError> {
+/// Reads the body of a PUBLISH whose first byte passed [`check_flags`], borrowing
+/// topic and payload from `body` (the receive path copies nothing here).
+pub(super) fn read(byte1: u8, body: &[u8]) -> Result<PublishRef<'_>, ProtoError> {
     let qos = QoS::from_u8((byte1 >> 1) & 0b11).ok_or(ProtoError::InvalidQoS)?;
     let mut r = Reader::new(body);
     let topic = r.utf8()?;
@@ -38,14 +39,13 @@ pub(super) fn read(byte1: u8, body: &[u8]) -> Result<Publish, ProtoError> {
     // MQTT-2.3.1-5: only QoS 1 and 2 carry a packet identifier.
     let pkid = if qos == QoS::AtMostOnce { 0 } else { r.pkid()? };
     // MQTT-3.3.3: the payload is the rest of the packet and may be empty.
-    let payload = r.rest().to_vec();
-    Ok(Publish {
+    Ok(PublishRef {
         dup: byte1 & DUP != 0,
         qos,
         retain: byte1 & RETAIN != 0,
-        topic: topic.to_owned(),
+        topic,
         pkid,
-        payload,
+        payload: r.rest(),
     })
 }
 

@@ -5,7 +5,9 @@ use super::outgoing::OutState;
 use super::output::KEEP_CAPACITY;
 use super::{Event, PendingKind, Session, State};
 use crate::error::Error;
-use crate::proto::{self, Ack, ConnAck, DecodeOptions, Packet, PacketId, Publish, QoS};
+use crate::proto::{
+    self, Ack, ConnAck, DecodeOptions, Packet, PacketId, PacketRef, PublishRef, QoS,
+};
 use std::time::Instant;
 
 impl Session {
@@ -18,12 +20,25 @@ impl Session {
             protocol: self.config.protocol,
         };
         if !self.inbuf.is_empty() {
-            match self.complete_buffered(&mut data, &opts)? {
-                Some(packet) => self.handle_packet(now, packet)?,
-                None => return Ok(()),
+            if !self.complete_buffered(&mut data, &opts)? {
+                return Ok(());
             }
+            let mut inbuf = std::mem::take(&mut self.inbuf);
+            let result = match proto::decode_ref(&inbuf, &opts) {
+                Ok(Some((packet, used))) => {
+                    debug_assert_eq!(used, inbuf.len());
+                    self.handle_packet(now, packet)
+                }
+                Ok(None) => unreachable!("complete_buffered left a partial packet"),
+                Err(e) => Err(e.into()),
+            };
+            inbuf.clear();
+            // A big message must not leave an idle client holding its size.
+            inbuf.shrink_to(KEEP_CAPACITY);
+            self.inbuf = inbuf;
+            result?;
         }
-        while let Some((packet, used)) = proto::decode(data, &opts)? {
+        while let Some((packet, used)) = proto::decode_ref(data, &opts)? {
             data = &data[used..];
             self.handle_packet(now, packet)?;
         }
@@ -32,24 +47,16 @@ impl Session {
     }
 
     /// Move bytes from the front of `data` into `inbuf` until it holds one whole packet
-    /// (and no more), then decode it. `None`: `data` ran out first.
-    fn complete_buffered(
-        &mut self,
-        data: &mut &[u8],
-        opts: &DecodeOptions,
-    ) -> Result<Option<Packet>, Error> {
+    /// (and no more). False: `data` ran out first.
+    fn complete_buffered(&mut self, data: &mut &[u8], opts: &DecodeOptions) -> Result<bool, Error> {
         loop {
-            // `decode` judges the first byte and the size limit as soon as it can, so a
-            // bogus or oversized packet is refused before its body is buffered.
-            if let Some((packet, used)) = proto::decode(&self.inbuf, opts)? {
-                debug_assert_eq!(used, self.inbuf.len());
-                self.inbuf.clear();
-                // A big message must not leave an idle client holding its size.
-                self.inbuf.shrink_to(KEEP_CAPACITY);
-                return Ok(Some(packet));
+            // `decode_ref` judges the first byte and the size limit as soon as it can, so
+            // a bogus or oversized packet is refused before its body is buffered.
+            if proto::decode_ref(&self.inbuf, opts)?.is_some() {
+                return Ok(true);
             }
             if data.is_empty() {
-                return Ok(None);
+                return Ok(false);
             }
             let want = match proto::peek_fixed_header(&self.inbuf)? {
                 Some(header) => header.packet_len() - self.inbuf.len(),
@@ -63,24 +70,24 @@ impl Session {
         }
     }
 
-    fn handle_packet(&mut self, now: Instant, packet: Packet) -> Result<(), Error> {
+    fn handle_packet(&mut self, now: Instant, packet: PacketRef<'_>) -> Result<(), Error> {
         // MQTT-3.2.0-1: the server's first packet must be CONNACK (also when DISCONNECT
-        // was queued before it came).
-        if !self.connack_received {
+        // was queued before it came). After a refusal nothing else may follow (the
+        // server closes, MQTT-3.2.2-5).
+        if !self.connack_received || self.state == State::Connecting {
             return match packet {
-                Packet::ConnAck(ack) => {
+                PacketRef::Other(Packet::ConnAck(ack)) if !self.connack_received => {
                     self.handle_connack(now, ack);
                     Ok(())
                 }
                 other => Err(Error::UnexpectedPacket(packet_name(&other))),
             };
         }
-        // After a refusal nothing else may follow (the server closes, MQTT-3.2.2-5).
-        if self.state == State::Connecting {
-            return Err(Error::UnexpectedPacket(packet_name(&packet)));
-        }
+        let packet = match packet {
+            PacketRef::Publish(publish) => return self.handle_publish(&publish),
+            PacketRef::Other(packet) => packet,
+        };
         match packet {
-            Packet::Publish(publish) => self.handle_publish(publish),
             Packet::PubAck(Ack { pkid }) => {
                 self.finish_outgoing(now, pkid, OutState::WaitPubAck);
                 Ok(())
@@ -122,13 +129,17 @@ impl Session {
                 self.timers.pingresp();
                 Ok(())
             }
-            // A second CONNACK (MQTT-3.2.0-1 allows one), and packets only a client sends.
+            // A second CONNACK (MQTT-3.2.0-1 allows one), and packets only a client sends
+            // (`decode_ref` returns PUBLISH as `PacketRef::Publish`, handled above).
             other @ (Packet::ConnAck(_)
+            | Packet::Publish(_)
             | Packet::Connect(_)
             | Packet::Subscribe(_)
             | Packet::Unsubscribe(_)
             | Packet::PingReq
-            | Packet::Disconnect) => Err(Error::UnexpectedPacket(packet_name(&other))),
+            | Packet::Disconnect) => Err(Error::UnexpectedPacket(packet_name(&PacketRef::Other(
+                other,
+            )))),
         }
     }
 
@@ -152,7 +163,7 @@ impl Session {
         self.fill_window(now);
     }
 
-    fn handle_publish(&mut self, publish: Publish) -> Result<(), Error> {
+    fn handle_publish(&mut self, publish: &PublishRef<'_>) -> Result<(), Error> {
         // MQTT-4.3.3, method B: a QoS 2 message is delivered when it first arrives and
         // its id remembered until PUBREL, so a resent PUBLISH (DUP) is not delivered
         // again; it is only acknowledged again with PUBREC.
@@ -161,7 +172,8 @@ impl Session {
             return Ok(());
         }
         // QoS 1 PUBACK and QoS 2 PUBREC wait for `message_delivered`.
-        self.events.push_back(Event::Message(publish));
+        let message = self.inbox.push(publish);
+        self.events.push_back(Event::Message(message));
         Ok(())
     }
 
@@ -194,7 +206,11 @@ impl Session {
 }
 
 /// Control packet names as the specification writes them, for error messages.
-fn packet_name(packet: &Packet) -> &'static str {
+fn packet_name(packet: &PacketRef<'_>) -> &'static str {
+    let packet = match packet {
+        PacketRef::Publish(_) => return "PUBLISH",
+        PacketRef::Other(packet) => packet,
+    };
     match packet {
         Packet::Connect(_) => "CONNECT",
         Packet::ConnAck(_) => "CONNACK",

@@ -16,6 +16,7 @@
 //! the caller dispatches [`Event::Message`] and then calls [`Session::message_delivered`].
 
 mod ids;
+pub(crate) mod inbox;
 mod incoming;
 mod keepalive;
 mod outgoing;
@@ -25,10 +26,11 @@ mod tests;
 
 use crate::error::Error;
 use crate::proto::{
-    self, topic, Ack, Connect, LastWill, Packet, PacketId, ProtoError, ProtocolVersion, Publish,
-    QoS, Subscribe, Unsubscribe, MAX_REMAINING_LENGTH,
+    self, topic, Ack, Connect, LastWill, Packet, PacketId, ProtoError, ProtocolVersion, QoS,
+    Subscribe, Unsubscribe, MAX_REMAINING_LENGTH,
 };
 use ids::PacketIds;
+pub use inbox::{Inbox, Incoming};
 use keepalive::{Keepalive, Timers};
 use outgoing::OutStore;
 use output::Output;
@@ -112,9 +114,10 @@ pub enum State {
 pub enum Event {
     /// CONNACK received; `code` 0 is accepted, 1..=5 a refusal (the caller then closes).
     Connected { session_present: bool, code: u8 },
-    /// An incoming message; call [`Session::message_delivered`] once the application
-    /// has seen it (that sends PUBACK / PUBREC).
-    Message(Publish),
+    /// An incoming message, its topic and payload in [`Session::inbox`]; call
+    /// [`Session::message_delivered`] once the application has seen it (that sends
+    /// PUBACK / PUBREC).
+    Message(Incoming),
     /// An outgoing message is complete: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP.
     Published { mid: u16 },
     /// SUBACK: one code per filter (0, 1, 2 granted; 0x80 failure).
@@ -148,6 +151,9 @@ pub struct Session {
     events: VecDeque<Event>,
     /// The start of a packet whose end has not been read yet.
     inbuf: Vec<u8>,
+    /// Topics and payloads of the messages of `Event::Message` events, until the caller
+    /// takes them.
+    inbox: Inbox,
     timers: Timers,
     /// A CONNACK (accepted or not) arrived on this connection.
     connack_received: bool,
@@ -168,6 +174,7 @@ impl Session {
             incoming_qos2: HashSet::new(),
             events: VecDeque::new(),
             inbuf: Vec::new(),
+            inbox: Inbox::default(),
             timers: Timers::default(),
             connack_received: false,
             connect_error: None,
@@ -448,6 +455,20 @@ impl Session {
             }
             QoS::ExactlyOnce => {}
         }
+    }
+
+    /// Where the messages of `Event::Message` events keep their topic and payload.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+
+    /// Hand over the inbox (with the messages of every `Event::Message` polled so far)
+    /// and continue with `empty`, an emptied inbox to reuse. Take it only after polling
+    /// every message event, since the ones still queued refer to it.
+    pub fn take_inbox(&mut self, empty: Inbox) -> Inbox {
+        debug_assert!(empty.is_empty());
+        debug_assert!(!self.events.iter().any(|e| matches!(e, Event::Message(_))));
+        std::mem::replace(&mut self.inbox, empty)
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {

@@ -3,7 +3,7 @@
 use super::harness::*;
 use crate::error::Error;
 use crate::proto::{Connect, LastWill, Packet, ProtocolVersion, QoS};
-use crate::session::{Event, SessionConfig, State};
+use crate::session::{SessionConfig, State};
 use std::time::Duration;
 
 #[test]

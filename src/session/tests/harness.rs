@@ -3,8 +3,20 @@
 
 use crate::error::Error;
 use crate::proto::{self, Ack, ConnAck, DecodeOptions, Packet, Publish, QoS};
-use crate::session::{Event, Session, SessionConfig, State};
+use crate::session::{self, Session, SessionConfig, State};
 use std::time::{Duration, Instant};
+
+/// [`session::Event`] with the message's topic and payload taken from the inbox, so a
+/// test compares whole events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Connected { session_present: bool, code: u8 },
+    Message(Publish),
+    Published { mid: u16 },
+    Subscribed { mid: u16, granted: Vec<u8> },
+    Unsubscribed { mid: u16 },
+    Disconnected { rc: i32 },
+}
 
 pub struct Peer {
     pub base: Instant,
@@ -87,7 +99,27 @@ impl Peer {
 
     pub fn events(&mut self) -> Vec<Event> {
         self.s.check_invariants().unwrap();
-        std::iter::from_fn(|| self.s.poll_event()).collect()
+        let mut events = Vec::new();
+        while let Some(ev) = self.s.poll_event() {
+            events.push(match ev {
+                session::Event::Connected {
+                    session_present,
+                    code,
+                } => Event::Connected {
+                    session_present,
+                    code,
+                },
+                session::Event::Message(m) => Event::Message(self.s.inbox().to_publish(&m)),
+                session::Event::Published { mid } => Event::Published { mid },
+                session::Event::Subscribed { mid, granted } => Event::Subscribed { mid, granted },
+                session::Event::Unsubscribed { mid } => Event::Unsubscribed { mid },
+                session::Event::Disconnected { rc } => Event::Disconnected { rc },
+            });
+        }
+        // Like the client: the messages polled are dispatched, their bytes given up.
+        let mut inbox = self.s.take_inbox(session::Inbox::new());
+        inbox.clear(0);
+        events
     }
 
     pub fn tick(&mut self) -> Result<(), Error> {

@@ -2,7 +2,6 @@
 
 use super::harness::*;
 use crate::proto::{Packet, QoS};
-use crate::session::Event;
 
 #[test]
 fn wrap_skips_ids_in_use_by_any_flow() {

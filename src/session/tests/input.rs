@@ -3,7 +3,7 @@
 use super::harness::*;
 use crate::error::Error;
 use crate::proto::{Packet, ProtoError, QoS, SubAck};
-use crate::session::{Event, SessionConfig};
+use crate::session::SessionConfig;
 
 /// What a broker might send in answer to: CONNECT, then a QoS 1 publish (mid 1) and a
 /// SUBSCRIBE (mid 2) made while connecting.

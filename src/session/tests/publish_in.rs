@@ -2,7 +2,7 @@
 
 use super::harness::*;
 use crate::proto::{Packet, QoS};
-use crate::session::{Event, SessionConfig};
+use crate::session::SessionConfig;
 
 #[test]
 fn incoming_qos0_is_delivered_and_not_acknowledged() {
@@ -174,4 +174,46 @@ fn acks_for_incoming_and_outgoing_share_the_output_in_order() {
         ]
     );
     assert!(matches!(sent[1], Packet::PubAck(_)));
+}
+
+#[test]
+fn inbox_lays_out_topic_nul_payload_and_is_handed_over_whole() {
+    let mut p = Peer::connected(cfg());
+    let mut bytes = Vec::new();
+    for packet in [
+        publish_pkt("a/b", b"\x00one\x00", QoS::AtMostOnce, 0, false),
+        publish_pkt("c", b"", QoS::AtLeastOnce, 3, false),
+    ] {
+        crate::proto::encode(&packet, &mut bytes).unwrap();
+    }
+    // Split inside the second packet: it is completed from the partial-packet buffer.
+    p.s.handle_bytes(p.now, &bytes[..bytes.len() - 2]).unwrap();
+    p.s.handle_bytes(p.now, &bytes[bytes.len() - 2..]).unwrap();
+    let mut messages = Vec::new();
+    while let Some(ev) = p.s.poll_event() {
+        match ev {
+            crate::session::Event::Message(m) => messages.push(m),
+            other => panic!("{other:?}"),
+        }
+    }
+    let inbox = p.s.take_inbox(crate::session::Inbox::new());
+    assert!(p.s.inbox().is_empty());
+    assert_eq!(inbox.topic_with_nul(&messages[0]), b"a/b\0");
+    assert_eq!(inbox.topic(&messages[0]), "a/b");
+    assert_eq!(inbox.payload(&messages[0]), b"\x00one\x00");
+    // Payloads are aligned as malloc'd ones are (the buffer itself comes from malloc).
+    for m in &messages {
+        let at = inbox.payload(m).as_ptr() as usize;
+        assert_eq!(at % crate::session::inbox::PAYLOAD_ALIGN, 0);
+    }
+    assert_eq!(inbox.topic_with_nul(&messages[1]), b"c\0");
+    assert_eq!(inbox.payload(&messages[1]), b"");
+    assert_eq!((messages[1].qos, messages[1].pkid), (QoS::AtLeastOnce, 3));
+    // The next message goes to the fresh inbox.
+    p.feed_ok(publish_pkt("d", b"4", QoS::AtMostOnce, 0, false));
+    let Some(crate::session::Event::Message(m)) = p.s.poll_event() else {
+        panic!("no message");
+    };
+    assert_eq!(p.s.inbox().topic_with_nul(&m), b"d\0");
+    assert_eq!(p.s.inbox().payload(&m), b"4");
 }

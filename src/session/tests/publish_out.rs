@@ -3,7 +3,6 @@
 use super::harness::*;
 use crate::error::Error;
 use crate::proto::{Packet, QoS, MAX_REMAINING_LENGTH};
-use crate::session::Event;
 
 #[test]
 fn qos0_bytes_and_published_once_fully_written() {

@@ -3,7 +3,7 @@
 use super::harness::*;
 use crate::error::Error;
 use crate::proto::{Packet, QoS};
-use crate::session::{Event, SessionConfig, State};
+use crate::session::{SessionConfig, State};
 
 #[test]
 fn inflight_window_queues_in_order_and_releases_one_per_ack() {

@@ -3,7 +3,7 @@
 use super::harness::*;
 use crate::error::Error;
 use crate::proto::{Packet, QoS};
-use crate::session::{Event, SessionConfig};
+use crate::session::SessionConfig;
 
 /// Messages 2 (QoS 2, PUBREC'd), 3 (QoS 2), 5 and 6 (QoS 1) in flight when the
 /// connection drops, 7 (published while disconnected) and 8 queued behind them.

@@ -3,7 +3,6 @@
 use super::harness::*;
 use crate::error::Error;
 use crate::proto::{Ack, Packet, QoS, SubAck, Subscribe, Unsubscribe};
-use crate::session::Event;
 
 #[test]
 fn subscribe_flow() {

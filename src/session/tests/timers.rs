@@ -74,7 +74,7 @@ fn missing_pingresp_is_a_keepalive_error() {
     assert!(matches!(err, Error::Keepalive), "{err:?}");
     assert_eq!(err.code(), crate::error::code::KEEPALIVE);
     p.s.connection_closed(p.now, err.code());
-    assert_eq!(p.events(), [crate::session::Event::Disconnected { rc: 16 }]);
+    assert_eq!(p.events(), [Event::Disconnected { rc: 16 }]);
 }
 
 #[test]
