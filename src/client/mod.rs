@@ -401,27 +401,26 @@ impl Client {
     }
 
     pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<u16, Error> {
-        let r = self.with(|inner| {
-            let r = inner.session.subscribe(Instant::now(), filters);
-            if let Ok(mid) = r {
-                inner.log(0x10, || {
-                    format!("Sending SUBSCRIBE (d0, m{mid}) {:?}", filters)
-                });
-            }
-            inner.sync_write_watch();
-            r
-        });
-        self.shared.wake();
-        r
+        self.request("SUBSCRIBE", &filters, |s, now| s.subscribe(now, filters))
     }
 
     pub fn unsubscribe(&self, filters: &[&str]) -> Result<u16, Error> {
+        self.request("UNSUBSCRIBE", &filters, |s, now| {
+            s.unsubscribe(now, filters)
+        })
+    }
+
+    /// Queue a SUBSCRIBE or UNSUBSCRIBE, log it and wake the loop to send it.
+    fn request(
+        &self,
+        name: &str,
+        filters: &dyn std::fmt::Debug,
+        queue: impl FnOnce(&mut Session, Instant) -> Result<u16, Error>,
+    ) -> Result<u16, Error> {
         let r = self.with(|inner| {
-            let r = inner.session.unsubscribe(Instant::now(), filters);
+            let r = queue(&mut inner.session, Instant::now());
             if let Ok(mid) = r {
-                inner.log(0x10, || {
-                    format!("Sending UNSUBSCRIBE (d0, m{mid}) {:?}", filters)
-                });
+                inner.log(0x10, || format!("Sending {name} (d0, m{mid}) {filters:?}"));
             }
             inner.sync_write_watch();
             r
