@@ -543,7 +543,12 @@ impl Shared {
 /// Map an error to its code, setting errno for `MQTTC_ERR_ERRNO`.
 pub fn set_errno(e: Error) -> i32 {
     if let Error::Io(ref io) = e {
-        let errno = io.raw_os_error().unwrap_or(libc::EIO);
+        let errno = io.raw_os_error().unwrap_or(match io.kind() {
+            std::io::ErrorKind::NotFound => libc::ENOENT,
+            std::io::ErrorKind::TimedOut => libc::ETIMEDOUT,
+            std::io::ErrorKind::ConnectionRefused => libc::ECONNREFUSED,
+            _ => libc::EIO,
+        });
         // SAFETY: __errno_location returns this thread's errno slot.
         unsafe { *libc::__errno_location() = errno };
     }

@@ -173,12 +173,14 @@ pub extern "C" fn mqttc_user_data_set(c: *mut mqttc_client, userdata: *mut c_voi
 /// loop and reported by `on_connect`. `host` is copied and is also the name checked
 /// against the broker's certificate; `port` 0 or less means 1883; `keepalive` is in
 /// seconds (0..65535, 0 disables it); `bind_address` NULL or "" means any local
-/// address. Gives up after 5 seconds in all.
+/// address. Gives up after 5 seconds in all, the host-name lookup included (it runs
+/// on a short-lived helper thread, since getaddrinfo cannot be interrupted; a lookup
+/// given up on finishes there and is dropped).
 ///
 /// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client or host, bad
 /// keepalive, a WebSocket header line that is not a valid HTTP header);
 /// `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name that cannot
-/// be resolved gives errno ENOENT; ECANCELED when `mqttc_disconnect` was called from
+/// be resolved gives errno ENOENT, a name server that does not answer ETIMEDOUT; ECANCELED when `mqttc_disconnect` was called from
 /// another thread meanwhile, see there); `MQTTC_ERR_TLS` when the TLS handshake fails or
 /// the certificate is not trusted (nothing is sent then; the reason goes to `on_log`);
 /// `MQTTC_ERR_PROTOCOL` when the server refuses the WebSocket upgrade (e.g. HTTP 404,
@@ -336,8 +338,8 @@ pub extern "C" fn mqttc_loop_start(c: *mut mqttc_client) -> c_int {
 }
 
 /// Stop the `mqttc_loop_start` thread and wait for it to end: promptly (within about
-/// 100 ms) even during a reconnect delay or a TCP connect, TLS handshake or WebSocket
-/// upgrade in progress (only a host-name lookup in progress cannot be cut short). The
+/// 100 ms) even during a reconnect delay or a host-name lookup, TCP connect, TLS
+/// handshake or WebSocket upgrade in progress. The
 /// connection stays open. `force` is accepted for paho compatibility and ignored. From
 /// inside a callback on the loop thread, the thread is told to stop and this returns
 /// at once: the thread delivers the rest of the callbacks already due, then leaves

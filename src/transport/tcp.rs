@@ -147,12 +147,59 @@ pub fn connect_result(stream: &std::net::TcpStream) -> io::Result<()> {
     }
 }
 
-/// Resolve `host:port` (blocking DNS when `host` is not an IP literal).
-pub fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+/// The addresses of `host` (an IP literal, or a name for the system resolver) by
+/// `deadline`. getaddrinfo cannot be interrupted, so it runs on a helper thread and the
+/// wait for its answer ends at `deadline` (`ETIMEDOUT`) or when this thread's cancel
+/// check says so (`ECANCELED`); a lookup given up on finishes on its own and its answer
+/// is dropped.
+pub fn resolve(host: &str, port: u16, deadline: Instant) -> io::Result<Vec<SocketAddr>> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let name = host.to_owned();
+    let helper = std::thread::Builder::new()
+        .name("mqttc-resolve".into())
+        .spawn(move || {
+            // The receiver may be gone (given up on): nobody wants the answer then.
+            let _ = tx.send(lookup(&name, port));
+        });
+    if helper.is_err() {
+        // No thread to be had: look it up here, without a bound.
+        return lookup(host, port);
+    }
+    loop {
+        if super::cancelled() {
+            return Err(io::Error::from_raw_os_error(libc::ECANCELED));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{host}: the name lookup did not finish in time"),
+            ));
+        }
+        let slice = (deadline - now).min(Duration::from_millis(super::WAIT_SLICE_MS as u64));
+        match rx.recv_timeout(slice) {
+            Ok(answer) => return answer,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(io::Error::other(format!("{host}: the name lookup failed")))
+            }
+        }
+    }
+}
+
+/// getaddrinfo, blocking. A name it cannot resolve (an EAI_* answer rather than a
+/// system error) is `NotFound` (errno ENOENT for the C caller).
+fn lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| match e.raw_os_error() {
+            Some(_) => e,
+            None => io::Error::new(io::ErrorKind::NotFound, format!("{host}: {e}")),
+        })?
+        .collect();
     if addrs.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
@@ -172,11 +219,11 @@ pub fn connect_tcp(
 ) -> io::Result<mio::net::TcpStream> {
     let deadline = Instant::now() + timeout;
     let bind_ip = match bind {
-        Some(b) => Some(resolve(b, 0)?[0].ip()),
+        Some(b) => Some(resolve(b, 0, deadline)?[0].ip()),
         None => None,
     };
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-    for addr in resolve(host, port)? {
+    for addr in resolve(host, port, deadline)? {
         if bind_ip.is_some_and(|b| b.is_ipv4() != addr.is_ipv4()) {
             continue;
         }

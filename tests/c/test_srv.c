@@ -1,6 +1,9 @@
 /* mqttc_connect_srv against a tiny DNS responder on loopback (a thread of the test,
  * named to the library by MQTTC_DNS_SERVER): priority order, _secure-mqtt with TLS,
  * no records, every target down, a silent DNS server, domain NULL, bad arguments.
+ * And host names through the system resolver pointed at the responder: an unknown
+ * name (ENOENT), a silent server (bounded by the connect timeout), loop_stop during a
+ * lookup.
  *
  * Environment besides harness.h's: MQTTC_TEST_TLS_PORT, MQTTC_TEST_CA. */
 #include "harness.h"
@@ -8,7 +11,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <strings.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -129,24 +134,37 @@ static void *dns_serve(void *arg) {
     return NULL;
 }
 
-/* Starts the responder and points the library at it (MQTTC_DNS_SERVER). */
-static void dns_start(dns_server *s, const dns_zone *zones, int nzones, bool silent) {
+/* Starts the responder on ip:port (port 0: any); false when that address cannot be
+ * bound. */
+static bool dns_start_at(dns_server *s, const dns_zone *zones, int nzones, bool silent, const char *ip,
+                         int port) {
     memset(s, 0, sizeof *s);
     s->zones = zones;
     s->nzones = nzones;
     s->silent = silent;
-    pthread_mutex_init(&s->mu, NULL);
     s->fd = socket(AF_INET, SOCK_DGRAM, 0);
     CHECK(s->fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr = {htonl(INADDR_LOOPBACK)}};
-    CHECK(bind(s->fd, (struct sockaddr *)&a, sizeof a) == 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    CHECK(inet_pton(AF_INET, ip, &a.sin_addr) == 1);
+    if (bind(s->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        h_log("cannot bind %s:%d for the DNS responder: %s", ip, port, strerror(errno));
+        close(s->fd);
+        return false;
+    }
     socklen_t al = sizeof a;
     CHECK(getsockname(s->fd, (struct sockaddr *)&a, &al) == 0);
     s->port = ntohs(a.sin_port);
+    pthread_mutex_init(&s->mu, NULL);
+    CHECK(pthread_create(&s->thread, NULL, dns_serve, s) == 0);
+    return true;
+}
+
+/* Starts the responder and points the library's SRV lookups at it (MQTTC_DNS_SERVER). */
+static void dns_start(dns_server *s, const dns_zone *zones, int nzones, bool silent) {
+    CHECK(dns_start_at(s, zones, nzones, silent, "127.0.0.1", 0));
     char env[64];
     snprintf(env, sizeof env, "127.0.0.1:%d", s->port);
     CHECK(setenv("MQTTC_DNS_SERVER", env, 1) == 0);
-    CHECK(pthread_create(&s->thread, NULL, dns_serve, s) == 0);
 }
 
 static void dns_stop(dns_server *s) {
@@ -319,6 +337,101 @@ static void bad_arguments(void) {
     h_rec_free(&rec);
 }
 
+/* Host names go to the system resolver (getaddrinfo), which takes its server from
+ * /etc/resolv.conf and only on port 53: the case (a forked process of its own) moves
+ * into a private mount namespace where /etc/resolv.conf names a responder of the test.
+ * That needs root (CAP_SYS_ADMIN and port 53); without, the case says so and passes. */
+static bool system_resolver_is_responder(dns_server *d, bool silent) {
+    if (geteuid() != 0) {
+        h_log("SKIPPED: needs root (a mount namespace, and port 53 for the responder)");
+        return false;
+    }
+    if (unshare(CLONE_NEWNS) != 0) {
+        h_log("SKIPPED: no private mount namespace here: unshare: %s", strerror(errno));
+        return false;
+    }
+    CHECK_MSG(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0, "mount --make-rprivate /: %s",
+              strerror(errno));
+    char ip[32];
+    snprintf(ip, sizeof ip, "127.53.%d.%d", (int)(getpid() >> 8) & 0xff, 1 + (int)(getpid() & 0x7f));
+    if (!dns_start_at(d, NULL, 0, silent, ip, 53)) {
+        h_log("SKIPPED: no responder on port 53");
+        return false;
+    }
+    char conf[64];
+    snprintf(conf, sizeof conf, "/tmp/mqttc-resolv.%d", (int)getpid());
+    FILE *f = fopen(conf, "w");
+    CHECK(f != NULL);
+    /* One try, waiting long: a silent server keeps getaddrinfo busy for 30 s. */
+    fprintf(f, "nameserver %s\noptions timeout:30 attempts:1\n", ip);
+    fclose(f);
+    int rc = mount(conf, "/etc/resolv.conf", "none", MS_BIND, NULL);
+    int err = errno;
+    unlink(conf);
+    CHECK_MSG(rc == 0, "bind-mounting a resolv.conf: %s", strerror(err));
+    return true;
+}
+
+/* A name the DNS server says does not exist: MQTTC_ERR_ERRNO with errno ENOENT. */
+static void unknown_host_is_enoent(void) {
+    dns_server d;
+    if (!system_resolver_is_responder(&d, false)) return;
+    h_rec rec;
+    h_rec_init(&rec);
+    mqttc_client *c = srv_client("nxhost", &rec);
+    errno = 0;
+    CHECK_RC(mqttc_connect(c, "nx.mqttc.test", h_port(), 30, NULL), MQTTC_ERR_ERRNO);
+    CHECK_EQ(errno, ENOENT);
+    CHECK_GE(atomic_load(&d.queries), 1);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+    dns_stop(&d);
+}
+
+/* A DNS server that never answers: mqttc_connect gives up at its 5 s bound (errno
+ * ETIMEDOUT) although getaddrinfo would wait 30 s. */
+static void silent_resolver_bounded_by_connect_timeout(void) {
+    dns_server d;
+    if (!system_resolver_is_responder(&d, true)) return;
+    h_rec rec;
+    h_rec_init(&rec);
+    mqttc_client *c = srv_client("silenthost", &rec);
+    int64_t t0 = h_now_ms();
+    errno = 0;
+    CHECK_RC(mqttc_connect(c, "silent.mqttc.test", h_port(), 30, NULL), MQTTC_ERR_ERRNO);
+    CHECK_EQ(errno, ETIMEDOUT);
+    int64_t took = h_now_ms() - t0;
+    h_log("silent DNS server: mqttc_connect gave up after %lld ms", (long long)took);
+    CHECK_MSG(took >= 4500 && took < 6000 * h_time_scale(), "took %lld ms", (long long)took);
+    CHECK_GE(atomic_load(&d.queries), 1);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+    dns_stop(&d);
+}
+
+/* loop_stop while the loop thread waits for a name lookup: it returns promptly. */
+static void loop_stop_cuts_a_lookup_short(void) {
+    dns_server d;
+    if (!system_resolver_is_responder(&d, true)) return;
+    h_rec rec;
+    h_rec_init(&rec);
+    mqttc_client *c = srv_client("stophost", &rec);
+    CHECK_RC(mqttc_connect_async(c, "silent.mqttc.test", h_port(), 30, NULL), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_loop_start(c), MQTTC_ERR_SUCCESS);
+    int64_t deadline = h_now_ms() + 3000 * h_time_scale();
+    while (atomic_load(&d.queries) < 1 && h_now_ms() < deadline) h_sleep_ms(10);
+    CHECK_MSG(atomic_load(&d.queries) >= 1, "the loop thread never asked the DNS server");
+    int64_t t0 = h_now_ms();
+    CHECK_RC(mqttc_loop_stop(c, false), MQTTC_ERR_SUCCESS);
+    int64_t took = h_now_ms() - t0;
+    h_log("loop_stop during a name lookup took %lld ms", (long long)took);
+    CHECK_MSG(took < 500 * h_time_scale(), "loop_stop took %lld ms", (long long)took);
+    CHECK_EQ(h_rec_count(&rec, H_EV_CONNECT), 0);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+    dns_stop(&d);
+}
+
 int main(int argc, char **argv) {
     static const h_case cases[] = {
         H_CASE(lowest_priority_first_and_fallback, 30),
@@ -328,6 +441,9 @@ int main(int argc, char **argv) {
         H_CASE(silent_dns_server_times_out, 30),
         H_CASE(domain_null_is_this_hosts_domain, 30),
         H_CASE(bad_arguments, 20),
+        H_CASE(unknown_host_is_enoent, 20),
+        H_CASE(silent_resolver_bounded_by_connect_timeout, 30),
+        H_CASE(loop_stop_cuts_a_lookup_short, 20),
     };
     return h_main(argc, argv, "test_srv", cases, sizeof cases / sizeof cases[0]);
 }
