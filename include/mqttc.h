@@ -438,14 +438,16 @@ int mqttc_user_data_set(struct mqttc_client *c, void *userdata);
  * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL client or host, bad
  * keepalive, a WebSocket header line that is not a valid HTTP header);
  * `MQTTC_ERR_ERRNO` with errno set (ECONNREFUSED, ETIMEDOUT, ...; a name that cannot
- * be resolved gives errno ENOENT, a name server that does not answer ETIMEDOUT; ECANCELED when `mqttc_disconnect` was called from
- * another thread meanwhile, see there); `MQTTC_ERR_TLS` when the TLS handshake fails or
- * the certificate is not trusted (nothing is sent then; the reason goes to `on_log`);
- * `MQTTC_ERR_PROTOCOL` when the server refuses the WebSocket upgrade (e.g. HTTP 404,
- * or no "mqtt" subprotocol in its answer). With TLS 1.3 a broker that rejects the
- * client certificate does so after the handshake: `mqttc_connect` succeeds and the
- * loop then ends the connection with `MQTTC_ERR_TLS`. Triggers `on_socket_open`
- * (and `on_log`).
+ * be resolved gives errno ENOENT, a name server that does not answer ETIMEDOUT;
+ * ECANCELED when `mqttc_disconnect` was called from another thread meanwhile, see
+ * there); `MQTTC_ERR_TLS` when the TLS handshake fails or the certificate is not
+ * trusted (nothing is sent then; the reason goes to `on_log`); `MQTTC_ERR_PROTOCOL`
+ * when the server refuses the WebSocket upgrade (e.g. HTTP 404, a wrong
+ * Sec-WebSocket-Accept, or a subprotocol other than "mqtt" in its answer; an answer
+ * naming no subprotocol is accepted, as paho does). With TLS 1.3 a broker that
+ * rejects the client certificate does so after the handshake: `mqttc_connect`
+ * succeeds and the loop then ends the connection with `MQTTC_ERR_TLS`. Triggers
+ * `on_socket_open` (and `on_log`).
  *
  * A broker that accepts the connection but sends no CONNACK within `keepalive`
  * seconds (at most 30 s, also with keepalive 0) is given up on by the loop, as paho

@@ -9,7 +9,6 @@ use std::io::{self, Read, Write};
 use std::os::unix::io::RawFd;
 use std::time::Instant;
 use tungstenite::handshake::client::Request;
-use tungstenite::handshake::HandshakeError;
 use tungstenite::http::header::{HeaderName, HeaderValue};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Bytes, Message, WebSocket};
@@ -126,37 +125,37 @@ const OWN_HEADERS: &[&str] = &[
     "sec-websocket-protocol",
 ];
 
+/// Largest upgrade answer accepted (status line and headers).
+const MAX_RESPONSE_HEAD: usize = 16 * 1024;
+
 impl WsTransport {
     /// Upgrade `inner` to a WebSocket, blocking until the server answers or
     /// `deadline` passes (then `Io(ETIMEDOUT)`). A refused upgrade gives
     /// `Error::WebSocket(reason)`.
+    ///
+    /// The answer is checked as paho 1.6 checks it, not more strictly: status 101 and
+    /// the right Sec-WebSocket-Accept; a Sec-WebSocket-Protocol other than "mqtt" is
+    /// refused, but a server that names none is accepted (RFC 6455 lets a server
+    /// choose no subprotocol; some MQTT brokers answer so).
     pub fn connect(
-        inner: Box<dyn Transport>,
+        mut inner: Box<dyn Transport>,
         request: Request,
         deadline: Instant,
     ) -> Result<WsTransport, Error> {
-        let mut attempt =
-            tungstenite::client::client_with_config(request, Inner(inner), Some(ws_config()));
-        loop {
-            match attempt {
-                Ok((ws, _response)) => return Ok(WsTransport::new(ws)),
-                Err(HandshakeError::Interrupted(mut mid)) => {
-                    let inner = &mut mid.get_mut().get_mut().0;
-                    let fd = inner.fd();
-                    inner.flush()?;
-                    let events = if inner.wants_write() {
-                        libc::POLLIN | libc::POLLOUT
-                    } else {
-                        libc::POLLIN
-                    };
-                    if !inner.has_buffered_read() {
-                        wait_fd(fd, events, deadline)?;
-                    }
-                    attempt = mid.handshake();
-                }
-                Err(HandshakeError::Failure(e)) => return Err(handshake_error(e)),
-            }
-        }
+        let (head, key) = tungstenite::handshake::client::generate_request(request)
+            .map_err(|e| Error::WebSocket(format!("upgrade request: {e}")))?;
+        send_all(&mut *inner, &head, deadline)?;
+        let (head_len, mut buf) = read_response_head(&mut *inner, deadline)?;
+        check_response(&buf[..head_len], &key)?;
+        // Frames the server sent right behind its answer.
+        let rest = buf.split_off(head_len);
+        let ws = WebSocket::from_partially_read(
+            Inner(inner),
+            rest,
+            tungstenite::protocol::Role::Client,
+            Some(ws_config()),
+        );
+        Ok(WsTransport::new(ws))
     }
 
     fn new(ws: WebSocket<Inner>) -> WsTransport {
@@ -180,17 +179,124 @@ impl WsTransport {
     }
 }
 
-fn handshake_error(e: tungstenite::Error) -> Error {
-    match e {
-        tungstenite::Error::Io(e) if e.raw_os_error().is_some() => Error::Io(e),
-        tungstenite::Error::Io(e) => match super::tls_failure(&e) {
-            Some(why) => Error::Tls(why),
-            None => Error::WebSocket(format!("upgrade failed: {e}")),
-        },
-        tungstenite::Error::Http(resp) => {
-            Error::WebSocket(format!("upgrade refused: HTTP {}", resp.status()))
+/// Write all of `bytes` to a non-blocking transport by `deadline`.
+fn send_all(inner: &mut dyn Transport, mut bytes: &[u8], deadline: Instant) -> Result<(), Error> {
+    loop {
+        match inner.flush() {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(handshake_io(e)),
         }
-        other => Error::WebSocket(format!("upgrade failed: {other}")),
+        if bytes.is_empty() && !inner.wants_write() {
+            return Ok(());
+        }
+        if !bytes.is_empty() {
+            match inner.write(bytes) {
+                Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+                Ok(n) => {
+                    bytes = &bytes[n..];
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(handshake_io(e)),
+            }
+        }
+        wait_fd(inner.fd(), libc::POLLOUT, deadline)?;
+    }
+}
+
+/// Read until the end of the answer's headers (a blank line) by `deadline`. Returns
+/// the length of the head and everything read (which may go on past it).
+fn read_response_head(
+    inner: &mut dyn Transport,
+    deadline: Instant,
+) -> Result<(usize, Vec<u8>), Error> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Ok((end + 4, buf));
+        }
+        if buf.len() > MAX_RESPONSE_HEAD {
+            return Err(Error::WebSocket(
+                "upgrade failed: answer headers too long".to_string(),
+            ));
+        }
+        match inner.read(&mut chunk) {
+            Ok(0) => {
+                return Err(Error::WebSocket(
+                    "upgrade failed: the server closed the connection".to_string(),
+                ))
+            }
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if !inner.has_buffered_read() {
+                    // TLS may need to write (a key update) while we wait to read.
+                    inner.flush().or_else(|e| match e.kind() {
+                        io::ErrorKind::WouldBlock => Ok(()),
+                        _ => Err(handshake_io(e)),
+                    })?;
+                    let events = if inner.wants_write() {
+                        libc::POLLIN | libc::POLLOUT
+                    } else {
+                        libc::POLLIN
+                    };
+                    wait_fd(inner.fd(), events, deadline)?;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(handshake_io(e)),
+        }
+    }
+}
+
+/// Judge the server's answer to the upgrade request sent with `key`.
+fn check_response(head: &[u8], key: &str) -> Result<(), Error> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut resp = httparse::Response::new(&mut headers);
+    match resp.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        _ => {
+            return Err(Error::WebSocket(
+                "upgrade failed: the answer is not HTTP".to_string(),
+            ))
+        }
+    }
+    let code = resp.code.unwrap_or(0);
+    if code != 101 {
+        return Err(Error::WebSocket(format!("upgrade refused: HTTP {code}")));
+    }
+    let header = |name: &str| {
+        resp.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
+    };
+    let expected = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    if header("Sec-WebSocket-Accept").as_deref() != Some(expected.as_str()) {
+        return Err(Error::WebSocket(
+            "upgrade failed: wrong or missing Sec-WebSocket-Accept".to_string(),
+        ));
+    }
+    if let Some(protocol) = header("Sec-WebSocket-Protocol") {
+        if !protocol.eq_ignore_ascii_case("mqtt") {
+            return Err(Error::WebSocket(format!(
+                "upgrade failed: the server chose subprotocol {protocol:?}, not \"mqtt\""
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An I/O error during the upgrade: TLS alerts as `Error::Tls`, OS errors as they are.
+fn handshake_io(e: io::Error) -> Error {
+    if e.raw_os_error().is_some() {
+        return Error::Io(e);
+    }
+    match super::tls_failure(&e) {
+        Some(why) => Error::Tls(why),
+        None => Error::WebSocket(format!("upgrade failed: {e}")),
     }
 }
 

@@ -290,3 +290,105 @@ fn websockets_over_tls() {
     let up = h.join().unwrap();
     assert_eq!(up.header("host"), [format!("localhost:{}", addr.port())]);
 }
+
+/// A hand-written upgrade answer: reads the request, answers 101 with `accept` (None:
+/// the right key) and `extra` header lines, then `after` in the same write, and hands
+/// the socket to `script` as the server side of a WebSocket.
+fn serve_raw(
+    accept: Option<&'static str>,
+    extra: &'static str,
+    after: &'static [u8],
+    script: Script<TcpStream>,
+) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut req = Vec::new();
+        let mut b = [0u8; 1];
+        while !req.ends_with(b"\r\n\r\n") {
+            if s.read(&mut b).unwrap() == 0 {
+                return;
+            }
+            req.push(b[0]);
+        }
+        let req = String::from_utf8(req).unwrap();
+        let key = req
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap()
+            .trim()
+            .to_string();
+        let accept = match accept {
+            Some(a) => a.to_string(),
+            None => tungstenite::handshake::derive_accept_key(key.as_bytes()),
+        };
+        let mut answer = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
+        )
+        .into_bytes();
+        answer.extend_from_slice(after);
+        s.write_all(&answer).unwrap();
+        let mut ws = WebSocket::from_raw_socket(s, tungstenite::protocol::Role::Server, None);
+        script(&mut ws);
+    });
+    (addr, h)
+}
+
+fn ws_connect(addr: SocketAddr) -> Result<WsTransport, Error> {
+    let req = build_request("127.0.0.1", addr.port(), "/mqtt", &[], false).unwrap();
+    let inner: Box<dyn Transport> = Box::new(TcpTransport::new(tcp_to(addr)));
+    WsTransport::connect(inner, req, Instant::now() + Duration::from_secs(5))
+}
+
+#[test]
+fn a_server_naming_no_subprotocol_is_accepted_and_frames_behind_its_answer_are_kept() {
+    // A binary frame (PINGRESP) written together with the 101 answer.
+    let (addr, h) = serve_raw(
+        None,
+        "",
+        &[0x82, 2, 0xd0, 0x00],
+        Box::new(|ws| {
+            let (got, _) = recv_binary(ws, 2);
+            assert_eq!(got, [0xc0, 0x00]);
+        }),
+    );
+    let mut t = ws_connect(addr).expect("upgrade without a subprotocol in the answer");
+    assert_eq!(read_n(&mut t, 2, 16), [0xd0, 0x00]);
+    write_all(&mut t, &[0xc0, 0x00]);
+    h.join().unwrap();
+}
+
+#[test]
+fn a_server_choosing_another_subprotocol_is_refused() {
+    let (addr, h) = serve_raw(
+        None,
+        "Sec-WebSocket-Protocol: mqttv3.1\r\n",
+        b"",
+        Box::new(|_| {}),
+    );
+    match ws_connect(addr) {
+        Err(Error::WebSocket(why)) => assert!(why.contains("mqttv3.1"), "{why}"),
+        Err(e) => panic!("{e:?}"),
+        Ok(_) => panic!("upgrade accepted"),
+    }
+    h.join().unwrap();
+}
+
+#[test]
+fn a_wrong_accept_key_is_refused() {
+    let (addr, h) = serve_raw(
+        Some("dGhlIHNhbXBsZSBub25jZQ=="),
+        "Sec-WebSocket-Protocol: mqtt\r\n",
+        b"",
+        Box::new(|_| {}),
+    );
+    match ws_connect(addr) {
+        Err(Error::WebSocket(why)) => assert!(why.contains("Sec-WebSocket-Accept"), "{why}"),
+        Err(e) => panic!("{e:?}"),
+        Ok(_) => panic!("upgrade accepted"),
+    }
+    h.join().unwrap();
+}
