@@ -340,7 +340,8 @@ static void bad_arguments(void) {
 /* Host names go to the system resolver (getaddrinfo), which takes its server from
  * /etc/resolv.conf and only on port 53: the case (a forked process of its own) moves
  * into a private mount namespace where /etc/resolv.conf names a responder of the test.
- * That needs root (CAP_SYS_ADMIN and port 53); without, the case says so and passes. */
+ * That needs root (CAP_SYS_ADMIN, mounts allowed, port 53); without, the case says
+ * SKIPPED and passes. */
 static bool system_resolver_is_responder(dns_server *d, bool silent) {
     if (geteuid() != 0) {
         h_log("SKIPPED: needs root (a mount namespace, and port 53 for the responder)");
@@ -350,8 +351,10 @@ static bool system_resolver_is_responder(dns_server *d, bool silent) {
         h_log("SKIPPED: no private mount namespace here: unshare: %s", strerror(errno));
         return false;
     }
-    CHECK_MSG(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0, "mount --make-rprivate /: %s",
-              strerror(errno));
+    if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0) {
+        h_log("SKIPPED: mounts are not allowed here: mount --make-rprivate /: %s", strerror(errno));
+        return false;
+    }
     char ip[32];
     snprintf(ip, sizeof ip, "127.53.%d.%d", (int)(getpid() >> 8) & 0xff, 1 + (int)(getpid() & 0x7f));
     if (!dns_start_at(d, NULL, 0, silent, ip, 53)) {
@@ -368,7 +371,11 @@ static bool system_resolver_is_responder(dns_server *d, bool silent) {
     int rc = mount(conf, "/etc/resolv.conf", "none", MS_BIND, NULL);
     int err = errno;
     unlink(conf);
-    CHECK_MSG(rc == 0, "bind-mounting a resolv.conf: %s", strerror(err));
+    if (rc != 0) {
+        h_log("SKIPPED: cannot bind-mount a resolv.conf: %s", strerror(err));
+        dns_stop(d);
+        return false;
+    }
     return true;
 }
 
