@@ -40,11 +40,20 @@ pub struct Conn {
     pub write_watched: bool,
     /// The last read stopped at the budget, not at WouldBlock: more may be waiting.
     pub read_pending: bool,
+    /// Plain TCP: the transport holds no bytes of its own in either direction, so the
+    /// per-call checks (`loop_misc`, `want_write`) need not ask it.
+    pub plain: bool,
 }
 
 impl Conn {
     pub fn fd(&self) -> c_int {
         self.transport.fd()
+    }
+
+    /// Bytes may wait to be read without the socket saying so: a read stopped at its
+    /// budget, or TLS/WebSockets hold data already taken from the socket.
+    pub fn unread(&self) -> bool {
+        self.read_pending || (!self.plain && self.transport.has_buffered_read())
     }
 }
 
@@ -91,6 +100,7 @@ pub fn open(host: &str, opts: &Options) -> Result<Conn, Error> {
         registered: false,
         write_watched: false,
         read_pending: false,
+        plain: opts.tls.is_none() && opts.transport != TransportKind::WebSockets,
     })
 }
 
@@ -111,7 +121,7 @@ impl Inner {
 
     pub fn wants_write(&self) -> bool {
         match &self.conn {
-            Some(c) => self.session.wants_write() || c.transport.wants_write(),
+            Some(c) => self.session.wants_write() || (!c.plain && c.transport.wants_write()),
             None => false,
         }
     }

@@ -116,7 +116,7 @@ impl Shared {
         let wait = self.with(|inner| {
             let conn = inner.conn.as_ref()?;
             let mut wait = timeout;
-            if more || conn.read_pending || conn.transport.has_buffered_read() {
+            if more || conn.unread() {
                 wait = Duration::ZERO;
             }
             if let Some(t) = inner.session.next_timeout() {
@@ -142,9 +142,10 @@ impl Shared {
         });
         let read = self.with(|inner| {
             inner.loop_parked = false;
-            inner.conn.as_ref().is_some_and(|conn| {
-                readable || conn.read_pending || conn.transport.has_buffered_read()
-            })
+            inner
+                .conn
+                .as_ref()
+                .is_some_and(|conn| readable || conn.unread())
         });
         if read {
             let rc = self.read(READ_BUDGET);
@@ -507,7 +508,7 @@ impl Shared {
         // Bytes that a loop_read left unread at its budget are due now: an
         // edge-triggered loop hears no new readiness for them.
         let done = self.with(|inner| match &inner.conn {
-            Some(conn) if conn.read_pending || conn.transport.has_buffered_read() => None,
+            Some(conn) if conn.unread() => None,
             _ => Some(misc(inner)),
         });
         if let Some(rc) = done {
@@ -525,7 +526,7 @@ impl Shared {
         let Some(conn) = &inner.conn else {
             return -1;
         };
-        if conn.read_pending || conn.transport.has_buffered_read() {
+        if conn.unread() {
             return 0;
         }
         match inner.session.next_timeout() {
