@@ -83,7 +83,8 @@ fn install(client: &crate::client::Client, settings: TlsSettings) -> c_int {
 ///
 /// - `ca_certs`: PEM file of the CAs to trust (every certificate in it); NULL uses the
 ///   system's trust store (`SSL_CERT_FILE`, else the distribution's bundle, e.g.
-///   /etc/ssl/certs/ca-certificates.crt).
+///   /etc/ssl/certs/ca-certificates.crt, plus the certificate files of the
+///   directories in `SSL_CERT_DIR`, as OpenSSL reads them).
 /// - `certfile`, `keyfile`: PEM client certificate chain and its private key (PKCS#8,
 ///   PKCS#1 or SEC1; encrypted keys are not supported) for brokers that ask for one;
 ///   `keyfile` NULL means the key is in `certfile`; both NULL: no client certificate.
@@ -266,11 +267,14 @@ pub extern "C" fn mqttc_tls_context_load_ca_pem(
 }
 
 /// Trust the system's CA store (`SSL_CERT_FILE`, else the distribution's bundle, e.g.
-/// /etc/ssl/certs/ca-certificates.crt), read now, besides any CA already loaded.
+/// /etc/ssl/certs/ca-certificates.crt, plus every certificate file in the
+/// colon-separated directories of `SSL_CERT_DIR`), read now, besides any CA already
+/// loaded.
 ///
 /// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_INVAL` (NULL `ctx`); `MQTTC_ERR_ERRNO` when
-/// `SSL_CERT_FILE` names a file that cannot be read; `MQTTC_ERR_TLS` when no store is
-/// found or it holds no usable certificate.
+/// `SSL_CERT_FILE` names a file that cannot be read (and `SSL_CERT_DIR` gives no
+/// certificate); `MQTTC_ERR_TLS` when no store is found or it holds no usable
+/// certificate.
 #[no_mangle]
 pub extern "C" fn mqttc_tls_context_use_system_roots(ctx: *mut mqttc_tls_context) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {

@@ -151,6 +151,30 @@ fn system_bundle() -> Result<(String, Vec<u8>), Error> {
     ))
 }
 
+/// The certificates of every readable file in the `SSL_CERT_DIR` directories.
+fn cert_dir_certs() -> Vec<CertificateDer<'static>> {
+    let mut certs = Vec::new();
+    let Ok(dirs) = std::env::var("SSL_CERT_DIR") else {
+        return certs;
+    };
+    for dir in dirs.split(':').filter(|d| !d.is_empty()) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            // c_rehash's hash-named links point at files of the same directory: such
+            // a certificate is read twice, which costs memory only.
+            let Ok(bytes) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            if let Ok(found) = parse_certs(&bytes, "") {
+                certs.extend(found);
+            }
+        }
+    }
+    certs
+}
+
 /// Look up a cipher suite by IANA name ("TLS_AES_128_GCM_SHA256",
 /// "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"); rustls's own "TLS13_" spelling is
 /// accepted too. Case-insensitive.
@@ -228,11 +252,30 @@ impl TlsSettings {
         self.add_roots(certs, "CA PEM")
     }
 
-    /// Trust the system's store (read now).
+    /// Trust the system's store (read now): the bundle (`SSL_CERT_FILE`, else the
+    /// distribution's), plus every certificate file in the directories named by
+    /// `SSL_CERT_DIR` (colon-separated, as OpenSSL reads it; files holding no
+    /// certificate are skipped). Fails only when neither gives a certificate.
     pub fn use_system_roots(&mut self) -> Result<(), Error> {
-        let (path, pem) = system_bundle()?;
-        let certs = parse_certs(&pem, &path)?;
-        self.add_roots(certs, &path)
+        let bundle = system_bundle();
+        let from_dirs = cert_dir_certs();
+        let bundle_err = match bundle {
+            Ok((path, pem)) => {
+                let certs = parse_certs(&pem, &path)?;
+                self.add_roots(certs, &path)?;
+                None
+            }
+            Err(e) => Some(e),
+        };
+        if !from_dirs.is_empty() {
+            // Each file was parsed on its own; unusable certificates are skipped.
+            self.add_roots(from_dirs, "SSL_CERT_DIR")?;
+            return Ok(());
+        }
+        match bundle_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Present this certificate chain and key (read now). `keyfile` None: the key is

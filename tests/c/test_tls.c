@@ -1,9 +1,9 @@
 /* TLS against mosquitto's TLS listeners (scripts/broker.sh makes the certificates):
  * the right CA, an unrelated CA, insecure mode, CERT_NONE, the client-certificate
  * listener with and without a certificate, mqttc_tls_context shared and freed early,
- * argument and file errors, the one-shot helpers, an edge-triggered epoll client,
- * and what the client offers (ALPN, cipher suites, versions) as `openssl s_server`
- * reports it.
+ * argument and file errors, SSL_CERT_DIR, the one-shot helpers, an edge-triggered
+ * epoll client, and what the client offers (ALPN, cipher suites, versions) as
+ * `openssl s_server` reports it.
  *
  * Environment besides harness.h's: MQTTC_TEST_TLS_PORT, MQTTC_TEST_TLS_CLIENT_PORT,
  * MQTTC_TEST_CA, MQTTC_TEST_OTHER_CA, MQTTC_TEST_CLIENT_CERT, MQTTC_TEST_CLIENT_KEY,
@@ -453,6 +453,37 @@ static void null_context_uses_the_system_store(void) {
     h_rec_free(&rec);
 }
 
+/* SSL_CERT_DIR adds its directories' certificates to the system store, as OpenSSL
+ * does: with the test CA in such a directory, the system store trusts the broker
+ * (null_context_uses_the_system_store shows it does not without). */
+static void ssl_cert_dir_joins_the_system_store(void) {
+    size_t len;
+    char *pem = slurp(ca(), &len);
+    temp_file("README", "not a certificate\n");
+    const char *path = temp_file("test-ca.pem", pem);
+    free(pem);
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    char dirs[300];
+    snprintf(dirs, sizeof dirs, "/nonexistent/mqttc:%s", dir);
+    CHECK_EQ(setenv("SSL_CERT_DIR", dirs, 1), 0);
+    h_rec rec;
+    h_rec_init(&rec);
+    char id[64];
+    mqttc_client *c = new_client("ssl-cert-dir", &rec, id);
+    mqttc_tls_context *ctx = mqttc_tls_context_new();
+    CHECK(ctx != NULL);
+    CHECK_RC(mqttc_tls_context_use_system_roots(ctx), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_tls_set_context(c, ctx), MQTTC_ERR_SUCCESS);
+    mqttc_tls_context_free(ctx);
+    h_connect(c, &rec, tls_port(), false);
+    CHECK_MSG(broker_saw(id), "the broker log does not show client %s", id);
+    h_disconnect(c, &rec, false);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+}
+
 /* paho's publish.single with tls={...}. */
 static void oneshot_helpers_with_tls(void) {
     h_rec rec;
@@ -767,6 +798,7 @@ int main(int argc, char **argv) {
         H_CASE(context_shared_and_freed_early, 30),
         H_CASE(null_context_uses_the_system_store, 20),
         H_CASE(oneshot_helpers_with_tls, 30),
+        H_CASE(ssl_cert_dir_joins_the_system_store, 30),
         H_CASE(epoll_edge_triggered_round_trip, 60),
         H_CASE(alpn_is_offered, 30),
         H_CASE(cipher_and_version_are_honoured, 30),
