@@ -182,11 +182,7 @@ impl WsTransport {
 /// Write all of `bytes` to a non-blocking transport by `deadline`.
 fn send_all(inner: &mut dyn Transport, mut bytes: &[u8], deadline: Instant) -> Result<(), Error> {
     loop {
-        match inner.flush() {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(handshake_io(e)),
-        }
+        flush_some(inner)?;
         if bytes.is_empty() && !inner.wants_write() {
             return Ok(());
         }
@@ -203,6 +199,14 @@ fn send_all(inner: &mut dyn Transport, mut bytes: &[u8], deadline: Instant) -> R
             }
         }
         wait_fd(inner.fd(), libc::POLLOUT, deadline)?;
+    }
+}
+
+/// Push out what the transport holds (TLS records) as far as the socket takes now.
+fn flush_some(inner: &mut dyn Transport) -> Result<(), Error> {
+    match inner.flush() {
+        Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(handshake_io(e)),
+        _ => Ok(()),
     }
 }
 
@@ -233,10 +237,7 @@ fn read_response_head(
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 if !inner.has_buffered_read() {
                     // TLS may need to write (a key update) while we wait to read.
-                    inner.flush().or_else(|e| match e.kind() {
-                        io::ErrorKind::WouldBlock => Ok(()),
-                        _ => Err(handshake_io(e)),
-                    })?;
+                    flush_some(inner)?;
                     let events = if inner.wants_write() {
                         libc::POLLIN | libc::POLLOUT
                     } else {

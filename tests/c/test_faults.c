@@ -104,7 +104,8 @@ static void *peer_drive(void *arg) {
     return NULL;
 }
 
-static peer *peer_new(const char *name, const char *tag, int qos, int port) {
+/* A persistent-session peer with the p_* callbacks (`on_publish` its own). */
+static peer *peer_alloc(const char *name, const char *tag, int qos, mqttc_on_publish_cb on_publish) {
     peer *p = calloc(1, sizeof *p);
     CHECK(p != NULL);
     p->name = name;
@@ -115,8 +116,13 @@ static peer *peer_new(const char *name, const char *tag, int qos, int port) {
     mqttc_on_connect_set(p->c, p_on_connect);
     mqttc_on_disconnect_set(p->c, p_on_disconnect);
     mqttc_on_subscribe_set(p->c, p_on_subscribe);
-    mqttc_on_publish_set(p->c, p_on_publish);
+    mqttc_on_publish_set(p->c, on_publish);
     mqttc_on_message_set(p->c, p_on_message);
+    return p;
+}
+
+static peer *peer_new(const char *name, const char *tag, int qos, int port) {
+    peer *p = peer_alloc(name, tag, qos, p_on_publish);
     CHECK_RC(mqttc_max_inflight_messages_set(p->c, 20), MQTTC_ERR_SUCCESS);
     CHECK_RC(mqttc_connect(p->c, "127.0.0.1", port, 30, NULL), MQTTC_ERR_SUCCESS);
     CHECK_EQ(pthread_create(&p->th, NULL, peer_drive, p), 0);
@@ -318,18 +324,7 @@ static void kp_on_publish(mqttc_client *c, void *ud, int mid) {
 }
 
 static peer *threaded_peer(const char *name, const char *tag, int qos, int port) {
-    peer *p = calloc(1, sizeof *p);
-    CHECK(p != NULL);
-    p->name = name;
-    p->qos = qos;
-    char id[64];
-    p->c = mqttc_client_new(h_client_id(id, tag), false, p, MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_TCP);
-    CHECK(p->c != NULL);
-    mqttc_on_connect_set(p->c, p_on_connect);
-    mqttc_on_disconnect_set(p->c, p_on_disconnect);
-    mqttc_on_subscribe_set(p->c, p_on_subscribe);
-    mqttc_on_publish_set(p->c, kp_on_publish);
-    mqttc_on_message_set(p->c, p_on_message);
+    peer *p = peer_alloc(name, tag, qos, kp_on_publish);
     CHECK_RC(mqttc_reconnect_delay_set(p->c, 1, 1), MQTTC_ERR_SUCCESS);
     CHECK_RC(mqttc_connect_async(p->c, "127.0.0.1", port, 30, NULL), MQTTC_ERR_SUCCESS);
     CHECK_RC(mqttc_loop_start(p->c), MQTTC_ERR_SUCCESS);

@@ -67,10 +67,23 @@ where
     (addr, h)
 }
 
-fn ws_client(addr: SocketAddr, path: &str, headers: &[String]) -> WsTransport {
+fn ws_connect(addr: SocketAddr, path: &str, headers: &[String]) -> Result<WsTransport, Error> {
     let req = build_request("127.0.0.1", addr.port(), path, headers, false).unwrap();
     let inner: Box<dyn Transport> = Box::new(TcpTransport::new(tcp_to(addr)));
-    WsTransport::connect(inner, req, Instant::now() + Duration::from_secs(5)).unwrap()
+    WsTransport::connect(inner, req, Instant::now() + Duration::from_secs(5))
+}
+
+fn ws_client(addr: SocketAddr, path: &str, headers: &[String]) -> WsTransport {
+    ws_connect(addr, path, headers).unwrap()
+}
+
+/// The upgrade failed with `Error::WebSocket` mentioning `needle`.
+fn assert_refused(r: Result<WsTransport, Error>, needle: &str) {
+    match r {
+        Err(Error::WebSocket(why)) => assert!(why.contains(needle), "{why}"),
+        Err(e) => panic!("{e:?}"),
+        Ok(_) => panic!("upgrade accepted"),
+    }
 }
 
 /// Receive binary messages until `n` bytes arrived; returns them and the frame count.
@@ -227,13 +240,7 @@ fn refused_upgrade_is_a_websocket_error() {
         s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             .unwrap();
     });
-    let req = build_request("127.0.0.1", addr.port(), "/nope", &[], false).unwrap();
-    let inner: Box<dyn Transport> = Box::new(TcpTransport::new(tcp_to(addr)));
-    match WsTransport::connect(inner, req, Instant::now() + Duration::from_secs(5)) {
-        Err(Error::WebSocket(why)) => assert!(why.contains("404"), "{why}"),
-        Err(e) => panic!("{e:?}"),
-        Ok(_) => panic!("upgrade accepted"),
-    }
+    assert_refused(ws_connect(addr, "/nope", &[]), "404");
     h.join().unwrap();
 }
 
@@ -337,12 +344,6 @@ fn serve_raw(
     (addr, h)
 }
 
-fn ws_connect(addr: SocketAddr) -> Result<WsTransport, Error> {
-    let req = build_request("127.0.0.1", addr.port(), "/mqtt", &[], false).unwrap();
-    let inner: Box<dyn Transport> = Box::new(TcpTransport::new(tcp_to(addr)));
-    WsTransport::connect(inner, req, Instant::now() + Duration::from_secs(5))
-}
-
 #[test]
 fn a_server_naming_no_subprotocol_is_accepted_and_frames_behind_its_answer_are_kept() {
     // A binary frame (PINGRESP) written together with the 101 answer.
@@ -355,7 +356,8 @@ fn a_server_naming_no_subprotocol_is_accepted_and_frames_behind_its_answer_are_k
             assert_eq!(got, [0xc0, 0x00]);
         }),
     );
-    let mut t = ws_connect(addr).expect("upgrade without a subprotocol in the answer");
+    let mut t =
+        ws_connect(addr, "/mqtt", &[]).expect("upgrade without a subprotocol in the answer");
     assert_eq!(read_n(&mut t, 2, 16), [0xd0, 0x00]);
     write_all(&mut t, &[0xc0, 0x00]);
     h.join().unwrap();
@@ -369,11 +371,7 @@ fn a_server_choosing_another_subprotocol_is_refused() {
         b"",
         Box::new(|_| {}),
     );
-    match ws_connect(addr) {
-        Err(Error::WebSocket(why)) => assert!(why.contains("mqttv3.1"), "{why}"),
-        Err(e) => panic!("{e:?}"),
-        Ok(_) => panic!("upgrade accepted"),
-    }
+    assert_refused(ws_connect(addr, "/mqtt", &[]), "mqttv3.1");
     h.join().unwrap();
 }
 
@@ -385,10 +383,6 @@ fn a_wrong_accept_key_is_refused() {
         b"",
         Box::new(|_| {}),
     );
-    match ws_connect(addr) {
-        Err(Error::WebSocket(why)) => assert!(why.contains("Sec-WebSocket-Accept"), "{why}"),
-        Err(e) => panic!("{e:?}"),
-        Ok(_) => panic!("upgrade accepted"),
-    }
+    assert_refused(ws_connect(addr, "/mqtt", &[]), "Sec-WebSocket-Accept");
     h.join().unwrap();
 }
