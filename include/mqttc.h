@@ -69,6 +69,31 @@
 
 #define MQTTC_ERR_KEEPALIVE 16
 
+/**
+ * A property not allowed in that packet, repeated, or out of range (MQTT 5).
+ */
+#define MQTTC_ERR_PROPERTY 17
+
+/**
+ * Above the server's Maximum QoS (MQTT 5).
+ */
+#define MQTTC_ERR_QOS_NOT_SUPPORTED 18
+
+/**
+ * The packet exceeds the server's Maximum Packet Size (MQTT 5).
+ */
+#define MQTTC_ERR_OVERSIZE_PACKET 19
+
+/**
+ * The proxy refused or broke the tunnel (reason in on_log).
+ */
+#define MQTTC_ERR_PROXY 20
+
+/**
+ * The persistence store cannot be used (reason in on_log; errno when it is the OS's).
+ */
+#define MQTTC_ERR_PERSIST 21
+
 #define MQTTC_CONNACK_ACCEPTED 0
 
 #define MQTTC_CONNACK_REFUSED_PROTOCOL_VERSION 1
@@ -85,10 +110,182 @@
 
 #define MQTTC_PROTOCOL_V311 4
 
-/**
- * Not supported yet: `mqttc_client_new` returns NULL with errno ENOTSUP.
- */
 #define MQTTC_PROTOCOL_V5 5
+
+#define MQTTC_PROP_PAYLOAD_FORMAT_INDICATOR 1
+
+#define MQTTC_PROP_MESSAGE_EXPIRY_INTERVAL 2
+
+#define MQTTC_PROP_CONTENT_TYPE 3
+
+#define MQTTC_PROP_RESPONSE_TOPIC 8
+
+#define MQTTC_PROP_CORRELATION_DATA 9
+
+#define MQTTC_PROP_SUBSCRIPTION_IDENTIFIER 11
+
+#define MQTTC_PROP_SESSION_EXPIRY_INTERVAL 17
+
+#define MQTTC_PROP_ASSIGNED_CLIENT_IDENTIFIER 18
+
+#define MQTTC_PROP_SERVER_KEEP_ALIVE 19
+
+#define MQTTC_PROP_AUTHENTICATION_METHOD 21
+
+#define MQTTC_PROP_AUTHENTICATION_DATA 22
+
+#define MQTTC_PROP_REQUEST_PROBLEM_INFORMATION 23
+
+#define MQTTC_PROP_WILL_DELAY_INTERVAL 24
+
+#define MQTTC_PROP_REQUEST_RESPONSE_INFORMATION 25
+
+#define MQTTC_PROP_RESPONSE_INFORMATION 26
+
+#define MQTTC_PROP_SERVER_REFERENCE 28
+
+#define MQTTC_PROP_REASON_STRING 31
+
+#define MQTTC_PROP_RECEIVE_MAXIMUM 33
+
+#define MQTTC_PROP_TOPIC_ALIAS_MAXIMUM 34
+
+#define MQTTC_PROP_TOPIC_ALIAS 35
+
+#define MQTTC_PROP_MAXIMUM_QOS 36
+
+#define MQTTC_PROP_RETAIN_AVAILABLE 37
+
+#define MQTTC_PROP_USER_PROPERTY 38
+
+#define MQTTC_PROP_MAXIMUM_PACKET_SIZE 39
+
+#define MQTTC_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE 40
+
+#define MQTTC_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE 41
+
+#define MQTTC_PROP_SHARED_SUBSCRIPTION_AVAILABLE 42
+
+#define MQTTC_RC_SUCCESS 0
+
+#define MQTTC_RC_NORMAL_DISCONNECTION 0
+
+#define MQTTC_RC_GRANTED_QOS_0 0
+
+#define MQTTC_RC_GRANTED_QOS_1 1
+
+#define MQTTC_RC_GRANTED_QOS_2 2
+
+#define MQTTC_RC_DISCONNECT_WITH_WILL_MESSAGE 4
+
+#define MQTTC_RC_NO_MATCHING_SUBSCRIBERS 16
+
+#define MQTTC_RC_NO_SUBSCRIPTION_EXISTED 17
+
+#define MQTTC_RC_CONTINUE_AUTHENTICATION 24
+
+#define MQTTC_RC_REAUTHENTICATE 25
+
+#define MQTTC_RC_UNSPECIFIED_ERROR 128
+
+#define MQTTC_RC_MALFORMED_PACKET 129
+
+#define MQTTC_RC_PROTOCOL_ERROR 130
+
+#define MQTTC_RC_IMPLEMENTATION_SPECIFIC_ERROR 131
+
+#define MQTTC_RC_UNSUPPORTED_PROTOCOL_VERSION 132
+
+#define MQTTC_RC_CLIENT_IDENTIFIER_NOT_VALID 133
+
+#define MQTTC_RC_BAD_USER_NAME_OR_PASSWORD 134
+
+#define MQTTC_RC_NOT_AUTHORIZED 135
+
+#define MQTTC_RC_SERVER_UNAVAILABLE 136
+
+#define MQTTC_RC_SERVER_BUSY 137
+
+#define MQTTC_RC_BANNED 138
+
+#define MQTTC_RC_SERVER_SHUTTING_DOWN 139
+
+#define MQTTC_RC_BAD_AUTHENTICATION_METHOD 140
+
+#define MQTTC_RC_KEEP_ALIVE_TIMEOUT 141
+
+#define MQTTC_RC_SESSION_TAKEN_OVER 142
+
+#define MQTTC_RC_TOPIC_FILTER_INVALID 143
+
+#define MQTTC_RC_TOPIC_NAME_INVALID 144
+
+#define MQTTC_RC_PACKET_IDENTIFIER_IN_USE 145
+
+#define MQTTC_RC_PACKET_IDENTIFIER_NOT_FOUND 146
+
+#define MQTTC_RC_RECEIVE_MAXIMUM_EXCEEDED 147
+
+#define MQTTC_RC_TOPIC_ALIAS_INVALID 148
+
+#define MQTTC_RC_PACKET_TOO_LARGE 149
+
+#define MQTTC_RC_MESSAGE_RATE_TOO_HIGH 150
+
+#define MQTTC_RC_QUOTA_EXCEEDED 151
+
+#define MQTTC_RC_ADMINISTRATIVE_ACTION 152
+
+#define MQTTC_RC_PAYLOAD_FORMAT_INVALID 153
+
+#define MQTTC_RC_RETAIN_NOT_SUPPORTED 154
+
+#define MQTTC_RC_QOS_NOT_SUPPORTED 155
+
+#define MQTTC_RC_USE_ANOTHER_SERVER 156
+
+#define MQTTC_RC_SERVER_MOVED 157
+
+#define MQTTC_RC_SHARED_SUBSCRIPTIONS_NOT_SUPPORTED 158
+
+#define MQTTC_RC_CONNECTION_RATE_EXCEEDED 159
+
+#define MQTTC_RC_MAXIMUM_CONNECT_TIME 160
+
+#define MQTTC_RC_SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED 161
+
+#define MQTTC_RC_WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED 162
+
+/**
+ * Do not receive this client's own publications (not on shared subscriptions).
+ */
+#define MQTTC_SUB_OPT_NO_LOCAL 4
+
+/**
+ * Keep the RETAIN flag as published instead of clearing it on forwarded messages.
+ */
+#define MQTTC_SUB_OPT_RETAIN_AS_PUBLISHED 8
+
+/**
+ * Retained messages are sent on every subscribe (the default).
+ */
+#define MQTTC_SUB_OPT_SEND_RETAIN_ALWAYS 0
+
+/**
+ * Retained messages are sent only when the subscription did not exist.
+ */
+#define MQTTC_SUB_OPT_SEND_RETAIN_NEW 16
+
+/**
+ * Retained messages are never sent on subscribe.
+ */
+#define MQTTC_SUB_OPT_SEND_RETAIN_NEVER 32
+
+/**
+ * `clean_start` of `mqttc_connect_v5`: Clean Start 1 on the first CONNECT after the
+ * call, 0 on its reconnects (paho's default).
+ */
+#define MQTTC_CLEAN_START_FIRST_ONLY 3
 
 #define MQTTC_TRANSPORT_TCP 0
 
@@ -121,6 +318,152 @@
 
 #define MQTTC_TLS_VERSION_1_3 13
 
+#define SubOptions_NO_LOCAL 4
+
+#define SubOptions_RETAIN_AS_PUBLISHED 8
+
+#define SubOptions_RETAIN_HANDLING_MASK 48
+
+#define PAYLOAD_FORMAT_INDICATOR 1
+
+#define MESSAGE_EXPIRY_INTERVAL 2
+
+#define CONTENT_TYPE 3
+
+#define RESPONSE_TOPIC 8
+
+#define CORRELATION_DATA 9
+
+#define SUBSCRIPTION_IDENTIFIER 11
+
+#define SESSION_EXPIRY_INTERVAL 17
+
+#define ASSIGNED_CLIENT_IDENTIFIER 18
+
+#define SERVER_KEEP_ALIVE 19
+
+#define AUTHENTICATION_METHOD 21
+
+#define AUTHENTICATION_DATA 22
+
+#define REQUEST_PROBLEM_INFORMATION 23
+
+#define WILL_DELAY_INTERVAL 24
+
+#define REQUEST_RESPONSE_INFORMATION 25
+
+#define RESPONSE_INFORMATION 26
+
+#define SERVER_REFERENCE 28
+
+#define REASON_STRING 31
+
+#define RECEIVE_MAXIMUM 33
+
+#define TOPIC_ALIAS_MAXIMUM 34
+
+#define TOPIC_ALIAS 35
+
+#define MAXIMUM_QOS 36
+
+#define RETAIN_AVAILABLE 37
+
+#define USER_PROPERTY 38
+
+#define MAXIMUM_PACKET_SIZE 39
+
+#define WILDCARD_SUBSCRIPTION_AVAILABLE 40
+
+#define SUBSCRIPTION_IDENTIFIER_AVAILABLE 41
+
+#define SHARED_SUBSCRIPTION_AVAILABLE 42
+
+#define SUCCESS 0
+
+#define GRANTED_QOS_1 1
+
+#define GRANTED_QOS_2 2
+
+#define DISCONNECT_WITH_WILL_MESSAGE 4
+
+#define NO_MATCHING_SUBSCRIBERS 16
+
+#define NO_SUBSCRIPTION_EXISTED 17
+
+#define CONTINUE_AUTHENTICATION 24
+
+#define REAUTHENTICATE 25
+
+#define UNSPECIFIED_ERROR 128
+
+#define MALFORMED_PACKET 129
+
+#define PROTOCOL_ERROR 130
+
+#define IMPLEMENTATION_SPECIFIC_ERROR 131
+
+#define UNSUPPORTED_PROTOCOL_VERSION 132
+
+#define CLIENT_IDENTIFIER_NOT_VALID 133
+
+#define BAD_USER_NAME_OR_PASSWORD 134
+
+#define NOT_AUTHORIZED 135
+
+#define SERVER_UNAVAILABLE 136
+
+#define SERVER_BUSY 137
+
+#define BANNED 138
+
+#define SERVER_SHUTTING_DOWN 139
+
+#define BAD_AUTHENTICATION_METHOD 140
+
+#define KEEP_ALIVE_TIMEOUT 141
+
+#define SESSION_TAKEN_OVER 142
+
+#define TOPIC_FILTER_INVALID 143
+
+#define TOPIC_NAME_INVALID 144
+
+#define PACKET_IDENTIFIER_IN_USE 145
+
+#define PACKET_IDENTIFIER_NOT_FOUND 146
+
+#define RECEIVE_MAXIMUM_EXCEEDED 147
+
+#define TOPIC_ALIAS_INVALID 148
+
+#define PACKET_TOO_LARGE 149
+
+#define MESSAGE_RATE_TOO_HIGH 150
+
+#define QUOTA_EXCEEDED 151
+
+#define ADMINISTRATIVE_ACTION 152
+
+#define PAYLOAD_FORMAT_INVALID 153
+
+#define RETAIN_NOT_SUPPORTED 154
+
+#define QOS_NOT_SUPPORTED 155
+
+#define USE_ANOTHER_SERVER 156
+
+#define SERVER_MOVED 157
+
+#define SHARED_SUBSCRIPTIONS_NOT_SUPPORTED 158
+
+#define CONNECTION_RATE_EXCEEDED 159
+
+#define MAXIMUM_CONNECT_TIME 160
+
+#define SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED 161
+
+#define WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED 162
+
 /**
  * Payloads start at this alignment (from the start of the inbox, whose buffer comes
  * from malloc), as a payload allocated on its own would: C code may read a binary
@@ -138,6 +481,16 @@
  * `mqttc_subscribe*`, `mqttc_unsubscribe*`) and the `mqttc_on_*_set` callbacks.
  */
 typedef struct mqttc_client mqttc_client;
+
+/**
+ * An ordered list of MQTT 5 properties (opaque). Functions: `mqttc_properties_new`,
+ * `_copy`, `_free`, `_add_int`, `_add_string`, `_add_binary`, `_add_user`, `_count`,
+ * `_id_at`, `_get_int`, `_get_string`, `_get_binary`, `_get_user`; names with
+ * `mqttc_property_name`. A list given to a `_v5` function is copied before it
+ * returns; a list passed to a callback is borrowed until the callback returns (copy
+ * it with `mqttc_properties_copy` to keep it).
+ */
+typedef struct mqttc_properties mqttc_properties;
 
 /**
  * TLS settings to share between clients (opaque; paho's `ssl.SSLContext`). Create with
@@ -191,6 +544,11 @@ typedef struct mqttc_message {
   int qos;
   bool retain;
   bool dup;
+  /**
+   * The PUBLISH's MQTT 5 properties (an empty list when it had none, its Topic
+   * Alias included when it had one); NULL on an MQTT 3.1/3.1.1 client.
+   */
+  const struct mqttc_properties *properties;
 } mqttc_message;
 
 /**
@@ -222,6 +580,44 @@ typedef void (*mqttc_on_log_cb)(struct mqttc_client *c, void *userdata, int leve
  * Socket notifications for external event loops.
  */
 typedef void (*mqttc_on_socket_cb)(struct mqttc_client *c, void *userdata, int sock);
+
+/**
+ * MQTT 5 `on_connect`: `reason_code` the CONNACK reason code, `props` its properties
+ * (an empty list when none; NULL on an MQTT 3.1/3.1.1 client).
+ */
+typedef void (*mqttc_on_connect_v5_cb)(struct mqttc_client *c, void *userdata, int flags, int reason_code, const struct mqttc_properties *props);
+
+/**
+ * MQTT 5 `on_disconnect`: `rc` as for `on_disconnect`; `reason_code` the DISCONNECT's
+ * (the server's, or the one this client sent; -1 when none was involved); `props` the
+ * server DISCONNECT's properties, else NULL.
+ */
+typedef void (*mqttc_on_disconnect_v5_cb)(struct mqttc_client *c, void *userdata, int rc, int reason_code, const struct mqttc_properties *props);
+
+/**
+ * MQTT 5 `on_publish`: the PUBACK/PUBREC/PUBCOMP reason code and properties (QoS 0:
+ * `MQTTC_RC_SUCCESS` and NULL).
+ */
+typedef void (*mqttc_on_publish_v5_cb)(struct mqttc_client *c, void *userdata, int mid, int reason_code, const struct mqttc_properties *props);
+
+/**
+ * MQTT 5 `on_subscribe`: one reason code per filter (the granted QoS, or 0x80 and
+ * above for a refusal) and the SUBACK's properties.
+ */
+typedef void (*mqttc_on_subscribe_v5_cb)(struct mqttc_client *c, void *userdata, int mid, int count, const int *reason_codes, const struct mqttc_properties *props);
+
+/**
+ * MQTT 5 `on_unsubscribe`: one reason code per filter and the UNSUBACK's properties
+ * (an MQTT 3.1.1 UNSUBACK has no codes: count 0, NULL codes and properties).
+ */
+typedef void (*mqttc_on_unsubscribe_v5_cb)(struct mqttc_client *c, void *userdata, int mid, int count, const int *reason_codes, const struct mqttc_properties *props);
+
+/**
+ * An AUTH packet from the server (MQTT 5 enhanced authentication): `reason_code`
+ * `MQTTC_RC_CONTINUE_AUTHENTICATION` or `MQTTC_RC_SUCCESS`, `props` its properties
+ * (AuthenticationMethod, AuthenticationData ...). Answer with `mqttc_authenticate`.
+ */
+typedef void (*mqttc_on_auth_cb)(struct mqttc_client *c, void *userdata, int reason_code, const struct mqttc_properties *props);
 
 /**
  * Will message for the one-shot helpers.
@@ -285,6 +681,40 @@ typedef struct mqttc_publish_msg {
   int qos;
   bool retain;
 } mqttc_publish_msg;
+
+/**
+ * Where a property may appear: one bit per control packet type (1 << type), and bit 0
+ * for the will properties of CONNECT.
+ */
+typedef uint16_t Where;
+
+#define IN_WILL (1 << 0)
+
+#define IN_CONNECT (1 << 1)
+
+#define IN_CONNACK (1 << 2)
+
+#define IN_PUBLISH (1 << 3)
+
+#define IN_PUBACK (1 << 4)
+
+#define IN_PUBREC (1 << 5)
+
+#define IN_PUBREL (1 << 6)
+
+#define IN_PUBCOMP (1 << 7)
+
+#define IN_SUBSCRIBE (1 << 8)
+
+#define IN_SUBACK (1 << 9)
+
+#define IN_UNSUBSCRIBE (1 << 10)
+
+#define IN_UNSUBACK (1 << 11)
+
+#define IN_DISCONNECT (1 << 14)
+
+#define IN_AUTH (1 << 15)
 
 #ifdef __cplusplus
 extern "C" {
@@ -361,6 +791,56 @@ void mqttc_on_socket_register_write_set(struct mqttc_client *c, mqttc_on_socket_
 void mqttc_on_socket_unregister_write_set(struct mqttc_client *c, mqttc_on_socket_cb cb);
 
 /**
+ * MQTT 5 `on_connect_v5(c, userdata, flags, reason_code, props)`: as `on_connect`,
+ * with the CONNACK's properties (an empty list when none; NULL on an MQTT 3.1/3.1.1
+ * client). When set, `on_connect` is not called.
+ */
+void mqttc_on_connect_v5_set(struct mqttc_client *c, mqttc_on_connect_v5_cb cb);
+
+/**
+ * MQTT 5 `on_disconnect_v5(c, userdata, rc, reason_code, props)`: `rc` as for
+ * `on_disconnect` (`MQTTC_ERR_CONN_LOST` when the server sent DISCONNECT,
+ * `MQTTC_ERR_PROTOCOL` when this client sent one because the server broke the
+ * protocol); `reason_code` the DISCONNECT's reason code (the server's, or the one this
+ * client sent: 0 after `mqttc_disconnect`), -1 when the connection was lost without
+ * one; `props` the server DISCONNECT's properties, NULL otherwise. When set,
+ * `on_disconnect` is not called.
+ */
+void mqttc_on_disconnect_v5_set(struct mqttc_client *c, mqttc_on_disconnect_v5_cb cb);
+
+/**
+ * MQTT 5 `on_publish_v5(c, userdata, mid, reason_code, props)`: the reason code and
+ * properties of the PUBACK (QoS 1), of the PUBCOMP or of a PUBREC with a failure code
+ * (QoS 2); QoS 0 gives `MQTTC_RC_SUCCESS` and NULL. A code of 0x80 or more means the
+ * broker refused the message (the flow ends there; the message counts as published).
+ * When set, `on_publish` is not called.
+ */
+void mqttc_on_publish_v5_set(struct mqttc_client *c, mqttc_on_publish_v5_cb cb);
+
+/**
+ * MQTT 5 `on_subscribe_v5(c, userdata, mid, count, reason_codes, props)`: one SUBACK
+ * reason code per filter and the SUBACK's properties. When set, `on_subscribe` is not
+ * called.
+ */
+void mqttc_on_subscribe_v5_set(struct mqttc_client *c, mqttc_on_subscribe_v5_cb cb);
+
+/**
+ * MQTT 5 `on_unsubscribe_v5(c, userdata, mid, count, reason_codes, props)`: one
+ * UNSUBACK reason code per filter and the UNSUBACK's properties. When set,
+ * `on_unsubscribe` is not called.
+ */
+void mqttc_on_unsubscribe_v5_set(struct mqttc_client *c, mqttc_on_unsubscribe_v5_cb cb);
+
+/**
+ * MQTT 5 `on_auth(c, userdata, reason_code, props)`: an AUTH packet from the server,
+ * during the connect exchange (after `mqttc_connect_v5` with an AuthenticationMethod)
+ * or a re-authentication; answer with `mqttc_authenticate`. Without it, an AUTH from
+ * the server ends the connection with DISCONNECT 0x82 (protocol error) and
+ * `on_disconnect` gets `MQTTC_ERR_PROTOCOL`.
+ */
+void mqttc_on_auth_set(struct mqttc_client *c, mqttc_on_auth_cb cb);
+
+/**
  * Route messages whose topic matches filter `sub` to `cb` instead of `on_message`
  * (every matching filter's callback is called). Replaces the callback of an equal
  * filter. `sub` is copied.
@@ -380,13 +860,16 @@ int mqttc_message_callback_remove(struct mqttc_client *c, const char *sub);
  *
  * `client_id` NULL or "" means no id of our own: with `clean_session == false` that is
  * invalid; with MQTT 3.1.1 an empty id is sent and the broker assigns one; with MQTT
- * 3.1 a random 22-character id is generated. `userdata` is passed to every callback.
- * `protocol` is `MQTTC_PROTOCOL_V31` or `MQTTC_PROTOCOL_V311` (`MQTTC_PROTOCOL_V5` is
- * not supported yet); `transport` is `MQTTC_TRANSPORT_TCP` or
- * `MQTTC_TRANSPORT_WEBSOCKETS`. The id is copied.
+ * 3.1 a random 22-character id is generated; with MQTT 5 an empty id is sent and the
+ * broker assigns one (its AssignedClientIdentifier is then used for reconnects).
+ * `userdata` is passed to every callback. `protocol` is `MQTTC_PROTOCOL_V31`,
+ * `MQTTC_PROTOCOL_V311` or `MQTTC_PROTOCOL_V5`; `transport` is `MQTTC_TRANSPORT_TCP`
+ * or `MQTTC_TRANSPORT_WEBSOCKETS`. The id is copied. Under MQTT 5, `clean_session` is
+ * the Clean Start flag the 3.1.1 connect functions send on every connection (a
+ * session outlives a connection only with a SessionExpiryInterval, see
+ * `mqttc_connect_v5`).
  *
- * Returns NULL with errno EINVAL on invalid arguments, ENOTSUP for MQTT 5, ENOMEM when
- * out of memory.
+ * Returns NULL with errno EINVAL on invalid arguments, ENOMEM when out of memory.
  */
 struct mqttc_client *mqttc_client_new(const char *client_id, bool clean_session, void *userdata, int protocol, int transport);
 
@@ -517,6 +1000,74 @@ int mqttc_reconnect(struct mqttc_client *c);
 int mqttc_disconnect(struct mqttc_client *c);
 
 /**
+ * True when `topic` matches subscription filter `sub` (MQTT-4.7: `+` one level, `#`
+ * the rest including the parent; topics starting with `$` are not matched by a
+ * filter starting with a wildcard). False for NULL or invalid arguments.
+ */
+bool mqttc_topic_matches_sub(const char *sub, const char *topic);
+
+/**
+ * A static description of a CONNACK return code; never NULL.
+ */
+const char *mqttc_connack_string(int connack_code);
+
+/**
+ * A static description of a result code; never NULL.
+ */
+const char *mqttc_error_string(int rc);
+
+/**
+ * The library version: each non-NULL pointer receives a part. Returns
+ * `major * 1000000 + minor * 1000 + revision`.
+ */
+int mqttc_lib_version(int *major, int *minor, int *revision);
+
+/**
+ * Fill `opts` with the defaults: host "localhost", port 1883, a random client id
+ * (NULL), keepalive 60, no will, no auth, no TLS, MQTT 3.1.1, TCP. NULL is ignored.
+ */
+void mqttc_conn_opts_init(struct mqttc_conn_opts *opts);
+
+/**
+ * Connect, publish one message, wait until it is published at its QoS, disconnect
+ * (paho `publish.single`). `opts` NULL uses `mqttc_conn_opts_init`'s defaults.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`, or the error that stopped it (`MQTTC_ERR_INVAL`,
+ * `MQTTC_ERR_PAYLOAD_SIZE`, `MQTTC_ERR_ERRNO` for a failed connect,
+ * `MQTTC_ERR_CONN_REFUSED` for a refused CONNACK, `MQTTC_ERR_CONN_LOST`, ...).
+ */
+int mqttc_publish_single(const char *topic, const void *payload, int payloadlen, int qos, bool retain, const struct mqttc_conn_opts *opts);
+
+/**
+ * Connect, publish `count` messages in order, wait until all are published, disconnect
+ * (paho `publish.multiple`). Returns as `mqttc_publish_single`; `MQTTC_ERR_INVAL` for
+ * NULL `msgs` or `count` ≤ 0. Arguments are checked before connecting.
+ */
+int mqttc_publish_multiple(const struct mqttc_publish_msg *msgs, int count, const struct mqttc_conn_opts *opts);
+
+/**
+ * Connect, subscribe to `topic_count` filters at `qos`, wait for `msg_count` messages,
+ * disconnect, and return them in `*messages` (an array of `msg_count` messages that
+ * the caller frees with `mqttc_messages_free(*messages, msg_count)`). With `retained`
+ * false, retained messages are skipped. Waits as long as it takes (paho
+ * `subscribe.simple`).
+ *
+ * Returns `MQTTC_ERR_SUCCESS` (then `*messages` is set), `MQTTC_ERR_INVAL` (NULL
+ * `messages`/`topics`, counts ≤ 0, bad filter or qos), or the connection error.
+ */
+int mqttc_subscribe_simple(const char *const *topics, int topic_count, int qos, int msg_count, bool retained, const struct mqttc_conn_opts *opts, struct mqttc_message **messages);
+
+/**
+ * Connect, subscribe to `topic_count` filters at `qos`, and call `cb(client,
+ * userdata, msg)` for every message until the callback calls `mqttc_disconnect` on
+ * the client it is given (paho `subscribe.callback`).
+ *
+ * Returns `MQTTC_ERR_SUCCESS` after that disconnect, `MQTTC_ERR_INVAL` (NULL `cb` or
+ * `topics`, bad filter or qos), or the connection error.
+ */
+int mqttc_subscribe_callback(mqttc_on_message_cb cb, const char *const *topics, int topic_count, int qos, void *userdata, const struct mqttc_conn_opts *opts);
+
+/**
  * One iteration of the network loop (paho `loop()`): wait up to `timeout_ms` (less
  * than 0: 1000) for the socket or a timer, then read, handle keepalive and write.
  * `max_packets` is ignored. Callbacks run on the calling thread.
@@ -623,141 +1174,8 @@ int mqttc_loop_misc(struct mqttc_client *c);
 int mqttc_misc_timeout_ms(struct mqttc_client *c);
 
 /**
- * Publish a message (paho `publish`). `topic` and `payload` are copied before the call
- * returns; `payload` may be NULL when `payloadlen` is 0. `*mid` (if `mid` is not NULL)
- * receives the message id, also for QoS 0 and when the result is `NO_CONN`.
- *
- * "Published" means: QoS 0 written to the socket, QoS 1 PUBACK received, QoS 2 PUBCOMP
- * received; `on_publish` fires then. Messages beyond `max_inflight` wait in order, as
- * do QoS 1/2 messages while 4 MiB of output wait to be written (the output buffer is
- * bounded: a broker that stops reading cannot make the client grow without limit;
- * only `max_queued`, default unlimited, bounds the messages kept for later).
- *
- * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_NO_CONN` when not connected (QoS>0 messages
- * stay queued and are sent once connected, QoS 0 is dropped); `MQTTC_ERR_QUEUE_SIZE`
- * (the `max_queued` limit is reached, or, for QoS 0 only, 4 MiB of earlier packets
- * still wait to be written because the broker or the network does not keep up; the
- * message is dropped: retry once `on_publish` has reported earlier messages);
- * `MQTTC_ERR_INVAL` (NULL client or
- * topic, a topic with wildcards or invalid UTF-8, qos not 0..2);
- * `MQTTC_ERR_PAYLOAD_SIZE` (payloadlen < 0 or > 268435455).
- */
-int mqttc_publish(struct mqttc_client *c, const char *topic, const void *payload, int payloadlen, int qos, bool retain, int *mid);
-
-/**
- * Wait until message `mid` is published (see `mqttc_publish`), up to `timeout_ms`
- * (less than 0: no limit). Another thread must drive the loop (`mqttc_loop_start`);
- * called on the loop thread (inside a callback) it does not wait.
- *
- * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_AGAIN` on timeout, `MQTTC_ERR_INVAL`.
- */
-int mqttc_wait_for_publish(struct mqttc_client *c, int mid, int timeout_ms);
-
-/**
- * True once message `mid` has been published (see `mqttc_publish`). False for NULL or
- * an id never issued.
- */
-bool mqttc_is_published(struct mqttc_client *c, int mid);
-
-/**
- * Subscribe to one topic filter (paho `subscribe`). `topic` is copied; `*mid` receives
- * the message id; `on_subscribe` reports the granted QoS.
- *
- * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN` (not connected; nothing is kept),
- * `MQTTC_ERR_INVAL` (NULL client/topic, invalid filter, qos not 0..2).
- */
-int mqttc_subscribe(struct mqttc_client *c, const char *topic, int qos, int *mid);
-
-/**
- * Subscribe to `count` filters in one SUBSCRIBE packet; `qos[i]` applies to
- * `topics[i]`. Arrays and strings are copied. Returns as `mqttc_subscribe`
- * (`MQTTC_ERR_INVAL` also for count ≤ 0 or NULL arrays).
- */
-int mqttc_subscribe_multiple(struct mqttc_client *c, int count, const char *const *topics, const int *qos, int *mid);
-
-/**
- * Unsubscribe from one filter (paho `unsubscribe`); `on_unsubscribe` confirms.
- * Returns as `mqttc_subscribe`.
- */
-int mqttc_unsubscribe(struct mqttc_client *c, const char *topic, int *mid);
-
-/**
- * Unsubscribe from `count` filters in one UNSUBSCRIBE packet. Returns as
- * `mqttc_subscribe_multiple`.
- */
-int mqttc_unsubscribe_multiple(struct mqttc_client *c, int count, const char *const *topics, int *mid);
-
-/**
- * True when `topic` matches subscription filter `sub` (MQTT-4.7: `+` one level, `#`
- * the rest including the parent; topics starting with `$` are not matched by a
- * filter starting with a wildcard). False for NULL or invalid arguments.
- */
-bool mqttc_topic_matches_sub(const char *sub, const char *topic);
-
-/**
- * A static description of a CONNACK return code; never NULL.
- */
-const char *mqttc_connack_string(int connack_code);
-
-/**
- * A static description of a result code; never NULL.
- */
-const char *mqttc_error_string(int rc);
-
-/**
- * The library version: each non-NULL pointer receives a part. Returns
- * `major * 1000000 + minor * 1000 + revision`.
- */
-int mqttc_lib_version(int *major, int *minor, int *revision);
-
-/**
- * Fill `opts` with the defaults: host "localhost", port 1883, a random client id
- * (NULL), keepalive 60, no will, no auth, no TLS, MQTT 3.1.1, TCP. NULL is ignored.
- */
-void mqttc_conn_opts_init(struct mqttc_conn_opts *opts);
-
-/**
- * Connect, publish one message, wait until it is published at its QoS, disconnect
- * (paho `publish.single`). `opts` NULL uses `mqttc_conn_opts_init`'s defaults.
- *
- * Returns `MQTTC_ERR_SUCCESS`, or the error that stopped it (`MQTTC_ERR_INVAL`,
- * `MQTTC_ERR_PAYLOAD_SIZE`, `MQTTC_ERR_ERRNO` for a failed connect,
- * `MQTTC_ERR_CONN_REFUSED` for a refused CONNACK, `MQTTC_ERR_CONN_LOST`, ...).
- */
-int mqttc_publish_single(const char *topic, const void *payload, int payloadlen, int qos, bool retain, const struct mqttc_conn_opts *opts);
-
-/**
- * Connect, publish `count` messages in order, wait until all are published, disconnect
- * (paho `publish.multiple`). Returns as `mqttc_publish_single`; `MQTTC_ERR_INVAL` for
- * NULL `msgs` or `count` ≤ 0. Arguments are checked before connecting.
- */
-int mqttc_publish_multiple(const struct mqttc_publish_msg *msgs, int count, const struct mqttc_conn_opts *opts);
-
-/**
- * Connect, subscribe to `topic_count` filters at `qos`, wait for `msg_count` messages,
- * disconnect, and return them in `*messages` (an array of `msg_count` messages that
- * the caller frees with `mqttc_messages_free(*messages, msg_count)`). With `retained`
- * false, retained messages are skipped. Waits as long as it takes (paho
- * `subscribe.simple`).
- *
- * Returns `MQTTC_ERR_SUCCESS` (then `*messages` is set), `MQTTC_ERR_INVAL` (NULL
- * `messages`/`topics`, counts ≤ 0, bad filter or qos), or the connection error.
- */
-int mqttc_subscribe_simple(const char *const *topics, int topic_count, int qos, int msg_count, bool retained, const struct mqttc_conn_opts *opts, struct mqttc_message **messages);
-
-/**
- * Connect, subscribe to `topic_count` filters at `qos`, and call `cb(client,
- * userdata, msg)` for every message until the callback calls `mqttc_disconnect` on
- * the client it is given (paho `subscribe.callback`).
- *
- * Returns `MQTTC_ERR_SUCCESS` after that disconnect, `MQTTC_ERR_INVAL` (NULL `cb` or
- * `topics`, bad filter or qos), or the connection error.
- */
-int mqttc_subscribe_callback(mqttc_on_message_cb cb, const char *const *topics, int topic_count, int qos, void *userdata, const struct mqttc_conn_opts *opts);
-
-/**
- * Copy a message (for example the one `on_message` received) so it outlives the
- * callback. Free it with `mqttc_message_free`. Returns NULL for NULL or an invalid
+ * Copy a message (for example the one `on_message` received), its MQTT 5 properties
+ * included, so it outlives the callback. Free it with `mqttc_message_free`. Returns NULL for NULL or an invalid
  * message (NULL topic, negative length), or when out of memory.
  */
 struct mqttc_message *mqttc_message_copy(const struct mqttc_message *msg);
@@ -851,6 +1269,179 @@ int mqttc_reconnect_on_failure_set(struct mqttc_client *c, bool reconnect);
  * without ':').
  */
 int mqttc_ws_set_options(struct mqttc_client *c, const char *path, const char *const *headers, int header_count);
+
+/**
+ * A new, empty property list. Returns NULL with errno ENOMEM when out of memory.
+ */
+struct mqttc_properties *mqttc_properties_new(void);
+
+/**
+ * A copy of `p` (for example of a list passed to a callback, to keep it after the
+ * callback returns); free it with `mqttc_properties_free`. NULL for NULL `p`.
+ */
+struct mqttc_properties *mqttc_properties_copy(const struct mqttc_properties *p);
+
+/**
+ * Free a list made by `mqttc_properties_new` or `mqttc_properties_copy`. NULL is
+ * ignored. Never free a list passed to a callback.
+ */
+void mqttc_properties_free(struct mqttc_properties *p);
+
+/**
+ * Add an integer property: every integer kind (Byte, Two Byte, Four Byte and Variable
+ * Byte Integer identifiers). Ranges are the specification's, as paho checks them:
+ * flags 0 or 1 (PayloadFormatIndicator, RequestProblemInformation,
+ * RequestResponseInformation, MaximumQoS, RetainAvailable, the *Available flags),
+ * ReceiveMaximum and TopicAlias 1..65535, other two-byte values 0..65535,
+ * MaximumPacketSize 1..4294967295, SubscriptionIdentifier 1..268435455. A
+ * single-valued property added again replaces the earlier value;
+ * SubscriptionIdentifier appends.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`, or `MQTTC_ERR_INVAL` (NULL list, unknown id, an id
+ * that is not an integer, value out of range).
+ */
+int mqttc_properties_add_int(struct mqttc_properties *p, int id, uint32_t value);
+
+/**
+ * Add a UTF-8 string property (ContentType, ResponseTopic, AssignedClientIdentifier,
+ * AuthenticationMethod, ResponseInformation, ServerReference, ReasonString). `value`
+ * is copied. Returns `MQTTC_ERR_SUCCESS`, or `MQTTC_ERR_INVAL` (NULL list or value,
+ * unknown id, not a string property, invalid UTF-8, longer than 65535 bytes).
+ */
+int mqttc_properties_add_string(struct mqttc_properties *p, int id, const char *value);
+
+/**
+ * Add a binary property (CorrelationData, AuthenticationData): `len` bytes of `data`
+ * (NULL with `len` 0 is empty), copied. Returns `MQTTC_ERR_SUCCESS`, or
+ * `MQTTC_ERR_INVAL` (NULL list, unknown id, not a binary property, `len` negative or
+ * above 65535, NULL data with a length).
+ */
+int mqttc_properties_add_binary(struct mqttc_properties *p, int id, const void *data, int len);
+
+/**
+ * Append a User Property (name, value), both copied; order is kept. Returns
+ * `MQTTC_ERR_SUCCESS`, or `MQTTC_ERR_INVAL` (NULL list, name or value, invalid UTF-8,
+ * longer than 65535 bytes).
+ */
+int mqttc_properties_add_user(struct mqttc_properties *p, const char *name, const char *value);
+
+/**
+ * Number of entries (each User Property and Subscription Identifier counts once);
+ * 0 for NULL.
+ */
+int mqttc_properties_count(const struct mqttc_properties *p);
+
+/**
+ * The identifier of entry `index`, in wire order; -1 past the end, for a negative
+ * index or for NULL.
+ */
+int mqttc_properties_id_at(const struct mqttc_properties *p, int index);
+
+/**
+ * The `n`-th (0: first) value of integer property `id` into `*value` (written only on
+ * success). Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NOT_FOUND` (absent), or
+ * `MQTTC_ERR_INVAL` (NULL list or value, `id` not an integer property, negative `n`).
+ */
+int mqttc_properties_get_int(const struct mqttc_properties *p, int id, int n, uint32_t *value);
+
+/**
+ * The `n`-th value of string property `id`: `*value` points to a NUL-terminated
+ * string borrowed from the list (valid while it lives; for a list passed to a
+ * callback, until the callback returns). Returns as `mqttc_properties_get_int`.
+ */
+int mqttc_properties_get_string(const struct mqttc_properties *p, int id, int n, const char **value);
+
+/**
+ * The `n`-th value of binary property `id`: `*data` (borrowed as for
+ * `mqttc_properties_get_string`; NULL when empty) and `*len`. Returns as
+ * `mqttc_properties_get_int`.
+ */
+int mqttc_properties_get_binary(const struct mqttc_properties *p, int id, int n, const void **data, int *len);
+
+/**
+ * The `n`-th User Property: `*name` and `*value`, borrowed as for
+ * `mqttc_properties_get_string`. Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NOT_FOUND`,
+ * or `MQTTC_ERR_INVAL` (NULL list or out-parameter, negative `n`).
+ */
+int mqttc_properties_get_user(const struct mqttc_properties *p, int n, const char **name, const char **value);
+
+/**
+ * The specification's name of property `id` without spaces, as paho spells it
+ * ("MessageExpiryInterval"); "" for an unknown id. A static string.
+ */
+const char *mqttc_property_name(int id);
+
+/**
+ * The name of MQTT 5 reason code `reason_code` as the specification's table gives it
+ * first ("Success" for 0, "Unspecified error" for 128); "Unknown reason code" for a
+ * value not in the table. A static string, never NULL.
+ */
+const char *mqttc_reason_string(int reason_code);
+
+/**
+ * Publish a message (paho `publish`). `topic` and `payload` are copied before the call
+ * returns; `payload` may be NULL when `payloadlen` is 0. `*mid` (if `mid` is not NULL)
+ * receives the message id, also for QoS 0 and when the result is `NO_CONN`.
+ *
+ * "Published" means: QoS 0 written to the socket, QoS 1 PUBACK received, QoS 2 PUBCOMP
+ * received; `on_publish` fires then. Messages beyond `max_inflight` wait in order, as
+ * do QoS 1/2 messages while 4 MiB of output wait to be written (the output buffer is
+ * bounded: a broker that stops reading cannot make the client grow without limit;
+ * only `max_queued`, default unlimited, bounds the messages kept for later).
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_NO_CONN` when not connected (QoS>0 messages
+ * stay queued and are sent once connected, QoS 0 is dropped); `MQTTC_ERR_QUEUE_SIZE`
+ * (the `max_queued` limit is reached, or, for QoS 0 only, 4 MiB of earlier packets
+ * still wait to be written because the broker or the network does not keep up; the
+ * message is dropped: retry once `on_publish` has reported earlier messages);
+ * `MQTTC_ERR_INVAL` (NULL client or
+ * topic, a topic with wildcards or invalid UTF-8, qos not 0..2);
+ * `MQTTC_ERR_PAYLOAD_SIZE` (payloadlen < 0 or > 268435455).
+ */
+int mqttc_publish(struct mqttc_client *c, const char *topic, const void *payload, int payloadlen, int qos, bool retain, int *mid);
+
+/**
+ * Wait until message `mid` is published (see `mqttc_publish`), up to `timeout_ms`
+ * (less than 0: no limit). Another thread must drive the loop (`mqttc_loop_start`);
+ * called on the loop thread (inside a callback) it does not wait.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_AGAIN` on timeout, `MQTTC_ERR_INVAL`.
+ */
+int mqttc_wait_for_publish(struct mqttc_client *c, int mid, int timeout_ms);
+
+/**
+ * True once message `mid` has been published (see `mqttc_publish`). False for NULL or
+ * an id never issued.
+ */
+bool mqttc_is_published(struct mqttc_client *c, int mid);
+
+/**
+ * Subscribe to one topic filter (paho `subscribe`). `topic` is copied; `*mid` receives
+ * the message id; `on_subscribe` reports the granted QoS.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_NO_CONN` (not connected; nothing is kept),
+ * `MQTTC_ERR_INVAL` (NULL client/topic, invalid filter, qos not 0..2).
+ */
+int mqttc_subscribe(struct mqttc_client *c, const char *topic, int qos, int *mid);
+
+/**
+ * Subscribe to `count` filters in one SUBSCRIBE packet; `qos[i]` applies to
+ * `topics[i]`. Arrays and strings are copied. Returns as `mqttc_subscribe`
+ * (`MQTTC_ERR_INVAL` also for count ≤ 0 or NULL arrays).
+ */
+int mqttc_subscribe_multiple(struct mqttc_client *c, int count, const char *const *topics, const int *qos, int *mid);
+
+/**
+ * Unsubscribe from one filter (paho `unsubscribe`); `on_unsubscribe` confirms.
+ * Returns as `mqttc_subscribe`.
+ */
+int mqttc_unsubscribe(struct mqttc_client *c, const char *topic, int *mid);
+
+/**
+ * Unsubscribe from `count` filters in one UNSUBSCRIBE packet. Returns as
+ * `mqttc_subscribe_multiple`.
+ */
+int mqttc_unsubscribe_multiple(struct mqttc_client *c, int count, const char *const *topics, int *mid);
 
 /**
  * Turn on TLS for this client's connections (paho `tls_set`); call before connecting,
@@ -997,6 +1588,140 @@ int mqttc_tls_context_set_ciphers(struct mqttc_tls_context *ctx, const char *cip
  * unchanged on error.
  */
 int mqttc_tls_context_set_alpn(struct mqttc_tls_context *ctx, const char *const *protocols, int count);
+
+/**
+ * Connect with MQTT 5 Clean Start and CONNECT properties (paho
+ * `connect(..., clean_start, properties)`), blocking as `mqttc_connect` does; other
+ * arguments and results as there. `clean_start` is 0, 1 or
+ * `MQTTC_CLEAN_START_FIRST_ONLY` (Clean Start 1 on this call's first CONNECT, 0 on
+ * its reconnects). `props` (copied; NULL for none) go in every CONNECT of this
+ * connection and its reconnects exactly as given: SessionExpiryInterval (a session
+ * outlives the connection only with one), ReceiveMaximum, MaximumPacketSize and
+ * TopicAliasMaximum (our own limits: a server that exceeds them is disconnected with
+ * reason 0x93, 0x95 or 0x94 and `on_disconnect` gets `MQTTC_ERR_PROTOCOL`),
+ * RequestResponseInformation, RequestProblemInformation, UserProperty,
+ * AuthenticationMethod and AuthenticationData (enhanced authentication: the server's
+ * AUTH packets go to `on_auth`).
+ *
+ * The CONNACK's limits then apply to this connection: Receive Maximum caps the
+ * messages in flight, Maximum QoS, Retain Available and Maximum Packet Size are
+ * checked by `mqttc_publish*`, Server Keep Alive replaces `keepalive`, and an
+ * AssignedClientIdentifier becomes the client id for reconnects.
+ *
+ * Returns as `mqttc_connect`; also `MQTTC_ERR_INVAL` for another `clean_start`,
+ * `MQTTC_ERR_NOT_SUPPORTED` on an MQTT 3.1/3.1.1 client (clean start or properties),
+ * `MQTTC_ERR_PROPERTY` for a property CONNECT may not carry.
+ */
+int mqttc_connect_v5(struct mqttc_client *c, const char *host, int port, int keepalive, const char *bind_address, int clean_start, const struct mqttc_properties *props);
+
+/**
+ * `mqttc_connect_v5` without connecting, as `mqttc_connect_async` (the loop connects).
+ * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_INVAL`, `MQTTC_ERR_NOT_SUPPORTED` or
+ * `MQTTC_ERR_PROPERTY`.
+ */
+int mqttc_connect_async_v5(struct mqttc_client *c, const char *host, int port, int keepalive, const char *bind_address, int clean_start, const struct mqttc_properties *props);
+
+/**
+ * `mqttc_will_set` with will properties (copied): WillDelayInterval,
+ * PayloadFormatIndicator, MessageExpiryInterval, ContentType, ResponseTopic,
+ * CorrelationData, UserProperty. Returns as `mqttc_will_set`, and
+ * `MQTTC_ERR_NOT_SUPPORTED` / `MQTTC_ERR_PROPERTY`.
+ */
+int mqttc_will_set_v5(struct mqttc_client *c, const char *topic, const void *payload, int payloadlen, int qos, bool retain, const struct mqttc_properties *props);
+
+/**
+ * `mqttc_publish` with PUBLISH properties (copied): PayloadFormatIndicator,
+ * MessageExpiryInterval, ContentType, ResponseTopic, CorrelationData, UserProperty and
+ * TopicAlias (with `topic` "" once the alias is set on this connection; the message
+ * keeps its full topic, so a resend after a reconnect carries it). Checked before a
+ * message id is taken, and then nothing is sent: `MQTTC_ERR_PROPERTY` (a property a
+ * client's PUBLISH may not carry, such as SubscriptionIdentifier, or a TopicAlias above
+ * the server's Topic Alias Maximum), `MQTTC_ERR_QOS_NOT_SUPPORTED` (above the server's
+ * Maximum QoS), `MQTTC_ERR_NOT_SUPPORTED` (retain where the server said Retain
+ * Available 0, or properties on an MQTT 3.1/3.1.1 client), `MQTTC_ERR_OVERSIZE_PACKET`
+ * (over the server's Maximum Packet Size, the fixed header included), `MQTTC_ERR_INVAL`
+ * ("" without a known alias). Otherwise returns as `mqttc_publish`; `on_publish_v5`
+ * reports the PUBACK/PUBREC/PUBCOMP reason code.
+ */
+int mqttc_publish_v5(struct mqttc_client *c, const char *topic, const void *payload, int payloadlen, int qos, bool retain, const struct mqttc_properties *props, int *mid);
+
+/**
+ * `mqttc_subscribe` with MQTT 5 subscription options and properties (copied:
+ * SubscriptionIdentifier, once, and UserProperty). `options` is the QoS (0..2) ORed
+ * with `MQTTC_SUB_OPT_NO_LOCAL`, `MQTTC_SUB_OPT_RETAIN_AS_PUBLISHED` and one of
+ * `MQTTC_SUB_OPT_SEND_RETAIN_ALWAYS` / `_NEW` / `_NEVER`. `on_subscribe_v5` reports
+ * the SUBACK reason codes.
+ *
+ * Returns as `mqttc_subscribe`; also `MQTTC_ERR_INVAL` for reserved option bits, QoS
+ * 3, Retain Handling 3 or No Local on a shared subscription;
+ * `MQTTC_ERR_NOT_SUPPORTED` for properties or options beyond the QoS on an MQTT
+ * 3.1/3.1.1 client; `MQTTC_ERR_PROPERTY`; `MQTTC_ERR_OVERSIZE_PACKET`.
+ */
+int mqttc_subscribe_v5(struct mqttc_client *c, const char *topic, int options, const struct mqttc_properties *props, int *mid);
+
+/**
+ * `mqttc_subscribe_v5` for `count` filters in one SUBSCRIBE; `options[i]` applies to
+ * `topics[i]`, the properties to the packet. Returns as `mqttc_subscribe_v5`
+ * (`MQTTC_ERR_INVAL` also for count ≤ 0 or NULL arrays).
+ */
+int mqttc_subscribe_multiple_v5(struct mqttc_client *c, int count, const char *const *topics, const int *options, const struct mqttc_properties *props, int *mid);
+
+/**
+ * `mqttc_unsubscribe` with properties (copied: UserProperty). `on_unsubscribe_v5`
+ * reports the UNSUBACK reason codes. Returns as `mqttc_unsubscribe`, and
+ * `MQTTC_ERR_NOT_SUPPORTED` / `MQTTC_ERR_PROPERTY` / `MQTTC_ERR_OVERSIZE_PACKET`.
+ */
+int mqttc_unsubscribe_v5(struct mqttc_client *c, const char *topic, const struct mqttc_properties *props, int *mid);
+
+/**
+ * `mqttc_unsubscribe_v5` for `count` filters in one UNSUBSCRIBE. Returns as
+ * `mqttc_unsubscribe_v5` (`MQTTC_ERR_INVAL` also for count ≤ 0 or NULL arrays).
+ */
+int mqttc_unsubscribe_multiple_v5(struct mqttc_client *c, int count, const char *const *topics, const struct mqttc_properties *props, int *mid);
+
+/**
+ * `mqttc_disconnect` with an MQTT 5 reason code and properties (paho
+ * `disconnect(reasoncode, properties)`). On the wire: `reason_code` -1 with NULL
+ * `props` sends `E0 00` (as `mqttc_disconnect`); a code 0..255 with NULL sends `E0 01
+ * rc`; a list, even an empty one, sends the code (0 for -1) and the properties (an
+ * empty list: `E0 02 00 00`, as paho). Reason 0x04 (`MQTTC_RC_DISCONNECT_WITH_WILL_MESSAGE`)
+ * asks the server to publish the will. Properties: SessionExpiryInterval (not
+ * non-zero when CONNECT had none, MQTT-3.14.2-2), ReasonString, UserProperty.
+ * `on_disconnect_v5` then gets rc 0 and this reason code.
+ *
+ * Returns as `mqttc_disconnect`; also `MQTTC_ERR_INVAL` for a code outside -1..255,
+ * `MQTTC_ERR_NOT_SUPPORTED` on an MQTT 3.1/3.1.1 client for a code other than -1/0 or
+ * any list, `MQTTC_ERR_PROPERTY`.
+ */
+int mqttc_disconnect_v5(struct mqttc_client *c, int reason_code, const struct mqttc_properties *props);
+
+/**
+ * MQTT 5 enhanced authentication (paho 2 has none; paho.mqtt.c `MQTTAsync` AUTH):
+ * send AUTH with `reason_code` `MQTTC_RC_CONTINUE_AUTHENTICATION` (answering an
+ * `on_auth` during the connect exchange or a re-authentication) or
+ * `MQTTC_RC_REAUTHENTICATE` (starting a re-authentication while connected), and
+ * `props` (copied): AuthenticationMethod (the one of CONNECT), AuthenticationData,
+ * ReasonString, UserProperty. The server answers with AUTH (`on_auth`), CONNACK
+ * (`on_connect`) or, refusing, DISCONNECT.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_NOT_SUPPORTED` on an MQTT 3.1/3.1.1 client;
+ * `MQTTC_ERR_INVAL` (NULL client, another reason code); `MQTTC_ERR_NO_CONN`;
+ * `MQTTC_ERR_PROPERTY`; `MQTTC_ERR_OVERSIZE_PACKET`.
+ */
+int mqttc_authenticate(struct mqttc_client *c, int reason_code, const struct mqttc_properties *props);
+
+/**
+ * Let the client assign outgoing topic aliases itself (default off), MQTT 5: the
+ * first PUBLISH to a topic carries it with a new alias, later ones an empty topic and
+ * the alias, up to the server's Topic Alias Maximum (when all are taken, the least
+ * recently used alias is reassigned). Aliases start anew on every connection; a
+ * message resent after a reconnect carries its full topic. A TopicAlias the
+ * application sets in `mqttc_publish_v5` takes precedence.
+ *
+ * Returns `MQTTC_ERR_SUCCESS`, `MQTTC_ERR_INVAL` (NULL client),
+ * `MQTTC_ERR_NOT_SUPPORTED` (turning it on for an MQTT 3.1/3.1.1 client).
+ */
+int mqttc_topic_alias_auto_set(struct mqttc_client *c, bool on);
 
 #ifdef __cplusplus
 }  // extern "C"

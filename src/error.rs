@@ -24,6 +24,11 @@ pub mod code {
     pub(crate) const ERRNO: i32 = 14;
     pub(crate) const QUEUE_SIZE: i32 = 15;
     pub(crate) const KEEPALIVE: i32 = 16;
+    pub(crate) const PROPERTY: i32 = 17;
+    pub(crate) const QOS_NOT_SUPPORTED: i32 = 18;
+    pub(crate) const OVERSIZE_PACKET: i32 = 19;
+    pub(crate) const PROXY: i32 = 20;
+    pub(crate) const PERSIST: i32 = 21;
 }
 
 #[derive(Debug)]
@@ -53,6 +58,21 @@ pub enum Error {
     QueueSize,
     /// No PINGRESP (or CONNACK) within the keepalive period.
     Keepalive,
+    /// MQTT 5: a property not allowed in that packet, repeated, or out of range.
+    Property(String),
+    /// MQTT 5: above the server's Maximum QoS.
+    QosNotSupported,
+    /// MQTT 5: the packet exceeds the server's Maximum Packet Size.
+    OversizePacket,
+    /// MQTT 5: the server sent DISCONNECT with this reason code (MQTTC_ERR_CONN_LOST).
+    ServerDisconnect(u8),
+    /// MQTT 5: the server broke a rule that ends the connection with a DISCONNECT of
+    /// this reason code (a limit of ours exceeded, an unknown topic alias, an AUTH
+    /// nobody handles): MQTTC_ERR_PROTOCOL.
+    Violation {
+        reason: u8,
+        why: String,
+    },
 }
 
 impl Error {
@@ -77,6 +97,23 @@ impl Error {
             Error::Io(_) => code::ERRNO,
             Error::QueueSize => code::QUEUE_SIZE,
             Error::Keepalive => code::KEEPALIVE,
+            Error::Property(_) => code::PROPERTY,
+            Error::QosNotSupported => code::QOS_NOT_SUPPORTED,
+            Error::OversizePacket => code::OVERSIZE_PACKET,
+            Error::ServerDisconnect(_) => code::CONN_LOST,
+            Error::Violation { .. } => code::PROTOCOL,
+        }
+    }
+
+    /// The MQTT 5 reason code of the DISCONNECT this client sends before closing
+    /// because of this error, if it sends one (MQTT-4.13.2).
+    pub fn disconnect_reason(&self) -> Option<u8> {
+        use crate::proto::reason;
+        match self {
+            Error::Protocol(e) => Some(e.disconnect_reason()),
+            Error::UnexpectedPacket(_) => Some(reason::PROTOCOL_ERROR),
+            Error::Violation { reason, .. } => Some(*reason),
+            _ => None,
         }
     }
 }
@@ -89,6 +126,15 @@ impl fmt::Display for Error {
             Error::Tls(why) => write!(f, "TLS error: {why}"),
             Error::WebSocket(why) => write!(f, "WebSocket error: {why}"),
             Error::Io(e) => write!(f, "{e}"),
+            Error::Property(why) => write!(f, "property error: {why}"),
+            Error::ServerDisconnect(rc) => write!(
+                f,
+                "the server sent DISCONNECT: {} (0x{rc:02x})",
+                crate::proto::reason::name(*rc).unwrap_or("unknown reason code")
+            ),
+            Error::Violation { reason, why } => {
+                write!(f, "protocol error: {why} (DISCONNECT 0x{reason:02x})")
+            }
             other => f.write_str(error_string(other.code())),
         }
     }
@@ -129,6 +175,11 @@ pub fn error_string(rc: i32) -> &'static str {
         code::ERRNO => "Error defined by errno.",
         code::QUEUE_SIZE => "Message queue full.",
         code::KEEPALIVE => "Keepalive timeout: no response from the broker.",
+        code::PROPERTY => "A property is not allowed in that packet, repeated, or out of range.",
+        code::QOS_NOT_SUPPORTED => "The QoS is above the broker's Maximum QoS.",
+        code::OVERSIZE_PACKET => "The packet is larger than the broker's Maximum Packet Size.",
+        code::PROXY => "The proxy refused or broke the connection.",
+        code::PERSIST => "The persistence store cannot be used.",
         _ => "Unknown error.",
     }
 }

@@ -12,22 +12,36 @@
 //!   the id of a message the application published and that is not complete;
 //! - an id returned by publish/subscribe/unsubscribe is non-zero and not in use; every
 //!   `Published`, `Subscribed` and `Unsubscribed` event answers an outstanding request,
-//!   once.
+//!   once;
+//! - under MQTT 5 (with CONNACKs carrying limits, acks with reason codes, topic
+//!   aliases both ways, AUTH and the server's DISCONNECT), the QoS>0 flows in flight on
+//!   a connection never exceed the quota (the server's Receive Maximum, and
+//!   `max_inflight`), and no PUBLISH exceeds the server's Maximum Packet Size.
 
 #![no_main]
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
+use mqttc::proto::properties::id;
 use mqttc::proto::{
-    self, Ack, ConnAck, DecodeOptions, Packet, ProtocolVersion, Publish, QoS, SubAck,
+    self, Ack, Auth, ConnAck, DecodeOptions, Disconnect, Packet, Properties, ProtocolVersion,
+    Publish, QoS, SubAck, UnsubAck, Value,
 };
-use mqttc::session::{Event, Inbox, Session, SessionConfig, State};
-use std::collections::HashMap;
+use mqttc::session::{Event, Inbox, Incoming, Session, SessionConfig, State};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 #[derive(Arbitrary, Debug)]
 struct Setup {
     v31: bool,
+    v5: bool,
+    /// MQTT 5: our Receive Maximum (0: none) and Topic Alias Maximum in CONNECT.
+    receive_max: u8,
+    topic_alias_max: u8,
+    alias_auto: bool,
+    /// MQTT 5: an Authentication Method in CONNECT, and whether AUTH is handled.
+    auth: bool,
+    auth_handler: bool,
     clean_session: bool,
     keep_alive: u8,
     max_inflight: u8,
@@ -63,11 +77,27 @@ enum Cmd {
     Connack {
         session_present: bool,
         code: u8,
+        /// MQTT 5 limits, picked by bits.
+        limits: u16,
     },
-    /// Acks for an id: `which` picks the id among outstanding ones, or any id.
+    /// Acks for an id: `which` picks the id among outstanding ones, or any id; under
+    /// MQTT 5 with a reason code.
     Ack {
         kind: u8,
         which: Id,
+        reason: u8,
+    },
+    /// MQTT 5: the server's DISCONNECT in one of its forms.
+    ServerDisconnect(u8),
+    /// MQTT 5: an AUTH from the server, and our answer.
+    Auth(u8),
+    Authenticate(u8),
+    /// MQTT 5: publish with a Topic Alias (and maybe an empty topic).
+    PublishAlias {
+        topic: Topic,
+        alias: u8,
+        empty: bool,
+        qos: u8,
     },
     Suback {
         which: Id,
@@ -79,6 +109,9 @@ enum Cmd {
         qos: u8,
         dup: bool,
         which: Id,
+        /// MQTT 5: a Topic Alias, and whether the topic is left out.
+        alias: u8,
+        empty: bool,
     },
     PingResp,
     /// Bytes of a well-formed packet, cut at `at` and fed in two pieces.
@@ -138,7 +171,18 @@ struct Model {
     /// SUBSCRIBE / UNSUBSCRIBE sent on this connection, unanswered: mid -> is_subscribe.
     requests: HashMap<u16, bool>,
     /// Incoming QoS>0 messages handed to the application, not yet acknowledged.
-    to_deliver: Vec<(QoS, u16)>,
+    to_deliver: Vec<Incoming>,
+    /// MQTT 5: QoS>0 flows sent on this connection and not complete, and how many
+    /// may be (`usize::MAX`: no limit).
+    flight: HashSet<u16>,
+    quota: usize,
+    /// MQTT 5: the server's Maximum Packet Size on this connection, for the packets
+    /// queued from `limit_from` (a stream offset) on: what was queued before the
+    /// CONNACK could not know it.
+    max_packet: usize,
+    limit_from: usize,
+    /// Bytes of this connection's stream already checked and dropped from `stream`.
+    consumed: usize,
     /// The bytes written on this connection that do not form a whole packet yet.
     stream: Vec<u8>,
     /// Packets seen on this connection.
@@ -155,6 +199,9 @@ impl Model {
         self.stream.clear();
         self.packets = 0;
         self.disconnect_sent = false;
+        self.flight.clear();
+        self.consumed = 0;
+        self.limit_from = usize::MAX;
     }
 
     /// A SUBSCRIBE (`true`) or UNSUBSCRIBE with this id was made on this connection.
@@ -202,10 +249,15 @@ struct Fuzz {
     now: Instant,
     model: Model,
     opts: DecodeOptions,
+    /// `max_inflight` as a quota.
+    own_quota: usize,
+    /// The stream offset at which the last input was fed.
+    fed_at: usize,
 }
 
 impl Fuzz {
     fn feed(&mut self, bytes: &[u8]) {
+        self.fed_at = self.model.consumed + self.model.stream.len() + self.s.transmit_buf().len();
         if self.s.state() == State::Disconnected {
             assert!(self.s.handle_bytes(self.now, bytes).is_err());
             return;
@@ -218,7 +270,7 @@ impl Fuzz {
 
     fn feed_packet(&mut self, packet: &Packet) {
         let mut buf = Vec::new();
-        proto::encode(packet, &mut buf).expect("test packets encode");
+        proto::encode(packet, self.s.protocol(), &mut buf).expect("test packets encode");
         self.feed(&buf);
     }
 
@@ -249,8 +301,15 @@ impl Fuzz {
                 Ok(None) => break,
                 Err(e) => panic!("the session wrote bytes that do not decode: {e} ({rest:02x?})"),
             };
+            let at = self.model.consumed + used_total;
             used_total += used;
             let m = &mut self.model;
+            if at >= m.limit_from {
+                assert!(
+                    used <= m.max_packet,
+                    "{used} bytes over the server's maximum: {packet:?}"
+                );
+            }
             assert!(!m.disconnect_sent, "{packet:?} written after DISCONNECT");
             assert_eq!(
                 m.packets == 0,
@@ -266,14 +325,20 @@ impl Fuzz {
                         "PUBLISH id {} is not a message of that QoS",
                         p.pkid
                     );
+                    if m.messages.contains_key(&p.pkid) {
+                        m.flight.insert(p.pkid);
+                    }
                 }
-                Packet::PubRel(Ack { pkid }) => {
+                Packet::PubRel(Ack { pkid, .. }) => {
                     // A client sends PUBREL only for its own QoS 2 messages.
                     let q2 = Some(&QoS::ExactlyOnce);
                     assert!(
                         m.messages.get(pkid) == q2 || m.done.get(pkid) == q2,
                         "PUBREL {pkid}"
                     );
+                    if m.messages.contains_key(pkid) {
+                        m.flight.insert(*pkid);
+                    }
                 }
                 Packet::Subscribe(s) => {
                     assert!(m.request_seen(s.pkid, true), "SUBSCRIBE {}", s.pkid)
@@ -281,21 +346,29 @@ impl Fuzz {
                 Packet::Unsubscribe(u) => {
                     assert!(m.request_seen(u.pkid, false), "UNSUBSCRIBE {}", u.pkid)
                 }
-                Packet::Disconnect => m.disconnect_sent = true,
+                Packet::Disconnect(_) => m.disconnect_sent = true,
                 Packet::ConnAck(_) | Packet::SubAck(_) | Packet::UnsubAck(_) | Packet::PingResp => {
                     panic!("a client never sends {packet:?}")
                 }
                 _ => {}
             }
+            assert!(
+                m.flight.len() <= m.quota,
+                "{} flows in flight, quota {}",
+                m.flight.len(),
+                m.quota
+            );
         }
         self.model.stream.drain(..used_total);
+        self.model.consumed += used_total;
     }
 
     fn events(&mut self) {
         while let Some(ev) = self.s.poll_event() {
             let m = &mut self.model;
             match ev {
-                Event::Published { mid } => {
+                Event::Published { mid, .. } => {
+                    m.flight.remove(&mid);
                     if let Some(q) = m.messages.remove(&mid) {
                         m.done.insert(mid, q);
                     } else {
@@ -306,12 +379,12 @@ impl Fuzz {
                         }
                     }
                 }
-                Event::Subscribed { mid, granted } => {
+                Event::Subscribed { mid, granted, .. } => {
                     assert_eq!(m.requests.remove(&mid), Some(true), "SUBACK event {mid}");
                     m.done_requests.insert(mid, true);
                     assert!(!granted.is_empty());
                 }
-                Event::Unsubscribed { mid } => {
+                Event::Unsubscribed { mid, .. } => {
                     assert_eq!(m.requests.remove(&mid), Some(false), "UNSUBACK event {mid}");
                     m.done_requests.insert(mid, false);
                 }
@@ -321,10 +394,25 @@ impl Fuzz {
                     assert!(!inbox.topic(&p).is_empty());
                     if p.qos != QoS::AtMostOnce {
                         assert_ne!(p.pkid, 0);
-                        m.to_deliver.push((p.qos, p.pkid));
+                        m.to_deliver.push(p);
                     }
                 }
-                Event::Connected { .. } => {}
+                Event::Connected {
+                    code: 0,
+                    properties,
+                    ..
+                } if self.s.protocol() == ProtocolVersion::V5 => {
+                    let rm = properties
+                        .int(id::RECEIVE_MAXIMUM)
+                        .map_or(usize::MAX, |v| v as usize);
+                    m.quota = self.own_quota.min(rm);
+                    m.max_packet = properties
+                        .int(id::MAXIMUM_PACKET_SIZE)
+                        .map_or(usize::MAX, |v| v as usize);
+                    // What was queued from the CONNACK on: its resends and after.
+                    m.limit_from = self.fed_at;
+                }
+                Event::Connected { .. } | Event::Auth { .. } => {}
                 // `to_deliver` is kept: acknowledging a message of a past connection
                 // late is allowed and must not break anything.
                 Event::Disconnected { .. } => m.new_connection(),
@@ -347,7 +435,71 @@ impl Fuzz {
                 if self.s.state() == State::Disconnected {
                     self.s.connect(self.now);
                     self.model.new_connection();
+                    self.model.quota = usize::MAX;
+                    self.model.max_packet = usize::MAX;
                 }
+            }
+            Cmd::PublishAlias {
+                topic,
+                alias,
+                empty,
+                qos: q,
+            } => {
+                let q = qos(q);
+                let topic = if empty { String::new() } else { topic.get() };
+                let props =
+                    Properties::new().with(id::TOPIC_ALIAS, Value::Int(u32::from(alias % 4) + 1));
+                match self.s.publish_v5(self.now, &topic, b"p", q, false, &props) {
+                    Ok(mid) => {
+                        self.model.new_id(mid);
+                        if q == QoS::AtMostOnce {
+                            *self.model.qos0.entry(mid).or_default() += 1;
+                        } else {
+                            self.model.messages.insert(mid, q);
+                        }
+                    }
+                    Err((mid, e)) => {
+                        if mid != 0 {
+                            self.model.new_id(mid);
+                        }
+                        if e.code() == mqttc::error::Error::NoConn.code() && q != QoS::AtMostOnce {
+                            self.model.messages.insert(mid, q);
+                        }
+                    }
+                }
+            }
+            Cmd::ServerDisconnect(form) => {
+                let d = match form % 4 {
+                    0 => Disconnect::normal(),
+                    1 => Disconnect::reason(0x8E),
+                    2 => Disconnect {
+                        reason: Some(form),
+                        properties: Some(Properties::new()),
+                    },
+                    _ => Disconnect {
+                        reason: Some(0x9C),
+                        properties: Some(
+                            Properties::new().with(id::SERVER_REFERENCE, Value::Str("b".into())),
+                        ),
+                    },
+                };
+                if self.s.protocol() == ProtocolVersion::V5 {
+                    self.feed_packet(&Packet::Disconnect(d));
+                }
+            }
+            Cmd::Auth(r) => {
+                if self.s.protocol() == ProtocolVersion::V5 {
+                    let reason = [0, 0x18, 0x19][(r % 3) as usize];
+                    let properties = Properties::new()
+                        .with(id::AUTHENTICATION_METHOD, Value::Str("M".into()))
+                        .with(id::AUTHENTICATION_DATA, Value::Bin(vec![r]));
+                    self.feed_packet(&Packet::Auth(Auth { reason, properties }));
+                }
+            }
+            Cmd::Authenticate(r) => {
+                let props =
+                    Properties::new().with(id::AUTHENTICATION_METHOD, Value::Str("M".into()));
+                let _ = self.s.authenticate(self.now, r, &props);
             }
             Cmd::Publish {
                 topic,
@@ -406,8 +558,8 @@ impl Fuzz {
             Cmd::Deliver(i) => {
                 if !self.model.to_deliver.is_empty() {
                     let i = i as usize % self.model.to_deliver.len();
-                    let (q, pkid) = self.model.to_deliver.remove(i);
-                    self.s.message_delivered(q, pkid);
+                    let m = self.model.to_deliver.remove(i);
+                    self.s.message_delivered(&m);
                 }
             }
             Cmd::Advance(ms) => {
@@ -427,13 +579,75 @@ impl Fuzz {
             Cmd::Connack {
                 session_present,
                 code,
-            } => self.feed_packet(&Packet::ConnAck(ConnAck {
-                session_present,
-                code: code % 7,
-            })),
-            Cmd::Ack { kind, which } => {
+                limits,
+            } => {
+                let v5 = self.s.protocol() == ProtocolVersion::V5;
+                let mut properties = Properties::new();
+                if v5 {
+                    let mut add = |bit: u16, pid: u8, v: Value| {
+                        if limits & bit != 0 {
+                            properties.add(pid, v).expect("valid");
+                        }
+                    };
+                    add(
+                        1,
+                        id::RECEIVE_MAXIMUM,
+                        Value::Int(u32::from(limits >> 12) + 1),
+                    );
+                    add(2, id::MAXIMUM_QOS, Value::Int(u32::from(limits >> 11 & 1)));
+                    add(4, id::RETAIN_AVAILABLE, Value::Int(0));
+                    add(
+                        8,
+                        id::MAXIMUM_PACKET_SIZE,
+                        Value::Int(12 + u32::from(limits >> 6 & 63)),
+                    );
+                    add(
+                        16,
+                        id::TOPIC_ALIAS_MAXIMUM,
+                        Value::Int(u32::from(limits >> 13)),
+                    );
+                    add(
+                        32,
+                        id::SERVER_KEEP_ALIVE,
+                        Value::Int(u32::from(limits >> 14)),
+                    );
+                    add(
+                        64 << 4,
+                        id::ASSIGNED_CLIENT_IDENTIFIER,
+                        Value::Str("as".into()),
+                    );
+                }
+                let code = if v5 {
+                    [0, 0x80, 0x87, 0x84, 1][(code % 5) as usize]
+                } else {
+                    code % 7
+                };
+                self.feed_packet(&Packet::ConnAck(ConnAck {
+                    session_present,
+                    code,
+                    properties,
+                }))
+            }
+            Cmd::Ack {
+                kind,
+                which,
+                reason,
+            } => {
                 let pkid = self.model.pick(&which);
-                let packet = ack_packet(kind, pkid);
+                let mut packet = ack_packet(kind, pkid);
+                if self.s.protocol() == ProtocolVersion::V5 {
+                    let reasons = [0, 0x10, 0x80, 0x87, 0x92, 0x97];
+                    if let Packet::PubAck(a)
+                    | Packet::PubRec(a)
+                    | Packet::PubRel(a)
+                    | Packet::PubComp(a) = &mut packet
+                    {
+                        a.reason = reasons[(reason % 6) as usize];
+                    }
+                    if let Packet::UnsubAck(u) = &mut packet {
+                        u.reason_codes = vec![[0, 0x11, 0x80][(reason % 3) as usize]];
+                    }
+                }
                 self.feed_packet(&packet);
             }
             Cmd::Suback { which, codes } => {
@@ -447,7 +661,11 @@ impl Fuzz {
                     return_codes.push(0);
                 }
                 if pkid != 0 {
-                    self.feed_packet(&Packet::SubAck(SubAck { pkid, return_codes }));
+                    self.feed_packet(&Packet::SubAck(SubAck {
+                        pkid,
+                        return_codes,
+                        properties: Properties::new(),
+                    }));
                 }
             }
             Cmd::Incoming {
@@ -456,15 +674,28 @@ impl Fuzz {
                 qos: q,
                 dup,
                 which,
+                alias,
+                empty,
             } => {
                 let q = qos(q);
-                let topic = topic.get();
+                let v5 = self.s.protocol() == ProtocolVersion::V5;
+                let mut properties = Properties::new();
+                let mut topic = topic.get();
+                if v5 && alias > 0 {
+                    properties
+                        .add(id::TOPIC_ALIAS, Value::Int(u32::from(alias % 8) + 1))
+                        .expect("valid");
+                    if empty {
+                        topic = String::new();
+                    }
+                }
+                let topic_ok = proto::topic::valid_topic_name(&topic) || (v5 && topic.is_empty());
                 let pkid = if q == QoS::AtMostOnce {
                     0
                 } else {
                     self.model.pick(&which)
                 };
-                if (q == QoS::AtMostOnce || pkid != 0) && proto::topic::valid_topic_name(&topic) {
+                if (q == QoS::AtMostOnce || pkid != 0) && topic_ok {
                     self.feed_packet(&Packet::Publish(Publish {
                         dup: dup && q != QoS::AtMostOnce,
                         qos: q,
@@ -472,6 +703,7 @@ impl Fuzz {
                         topic,
                         pkid,
                         payload,
+                        properties,
                     }));
                 }
             }
@@ -479,7 +711,7 @@ impl Fuzz {
             Cmd::Split { at, kind, which } => {
                 let pkid = self.model.pick(&which).max(1);
                 let mut buf = Vec::new();
-                proto::encode(&ack_packet(kind, pkid), &mut buf).unwrap();
+                proto::encode(&ack_packet(kind, pkid), self.s.protocol(), &mut buf).unwrap();
                 let at = at as usize % (buf.len() + 1);
                 let (a, b) = buf.split_at(at);
                 self.feed(a);
@@ -491,13 +723,13 @@ impl Fuzz {
 }
 
 fn ack_packet(kind: u8, pkid: u16) -> Packet {
-    let a = Ack { pkid };
+    let a = Ack::new(pkid);
     match kind % 6 {
         0 => Packet::PubAck(a),
         1 => Packet::PubRec(a),
         2 => Packet::PubRel(a),
         3 => Packet::PubComp(a),
-        4 => Packet::UnsubAck(a),
+        4 => Packet::UnsubAck(UnsubAck::new(pkid)),
         _ => Packet::PingResp,
     }
 }
@@ -507,11 +739,35 @@ fuzz_target!(|data: &[u8]| {
     let Ok(setup) = Setup::arbitrary(&mut u) else {
         return;
     };
-    let protocol = if setup.v31 {
+    let protocol = if setup.v5 {
+        ProtocolVersion::V5
+    } else if setup.v31 {
         ProtocolVersion::V31
     } else {
         ProtocolVersion::V311
     };
+    let mut connect_properties = Properties::new();
+    if setup.v5 {
+        if setup.receive_max > 0 {
+            connect_properties
+                .add(
+                    id::RECEIVE_MAXIMUM,
+                    Value::Int(u32::from(setup.receive_max % 5) + 1),
+                )
+                .expect("valid");
+        }
+        connect_properties
+            .add(
+                id::TOPIC_ALIAS_MAXIMUM,
+                Value::Int(u32::from(setup.topic_alias_max % 5)),
+            )
+            .expect("valid");
+        if setup.auth {
+            connect_properties
+                .add(id::AUTHENTICATION_METHOD, Value::Str("M".into()))
+                .expect("valid");
+        }
+    }
     let config = SessionConfig {
         protocol,
         client_id: "fuzz".into(),
@@ -529,7 +785,14 @@ fuzz_target!(|data: &[u8]| {
         } else {
             2 + (setup.max_packet_size % 512) as usize
         },
+        connect_properties,
+        topic_alias_auto: setup.alias_auto,
+        auth_handler: setup.auth_handler,
         ..SessionConfig::default()
+    };
+    let own_quota = match setup.max_inflight % 6 {
+        0 => usize::MAX,
+        n => n.into(),
     };
     let opts = DecodeOptions {
         max_packet_size: SessionConfig::default().max_packet_size,
@@ -545,11 +808,18 @@ fuzz_target!(|data: &[u8]| {
             qos0: HashMap::new(),
             requests: HashMap::new(),
             to_deliver: Vec::new(),
+            flight: HashSet::new(),
+            quota: usize::MAX,
+            max_packet: usize::MAX,
+            limit_from: usize::MAX,
+            consumed: 0,
             stream: Vec::new(),
             packets: 0,
             disconnect_sent: false,
         },
         opts,
+        own_quota,
+        fed_at: 0,
     };
     let mut steps = 0;
     // MQTTC_FUZZ_TRACE=1 prints the setup and each command (to replay a crash).

@@ -12,6 +12,7 @@ use std::os::raw::c_int;
 use std::time::Instant;
 
 use super::notify::Notify;
+use crate::proto::Properties;
 
 /// Bytes read per `read` call; one buffer per thread, so an idle client costs nothing.
 const READ_CHUNK: usize = 64 * 1024;
@@ -174,8 +175,31 @@ impl Inner {
     pub fn fail(&mut self, err: Error) -> i32 {
         let rc = err.code();
         self.log(0x08, || format!("Connection lost: {err}"));
+        self.farewell();
         self.close(rc, true);
         rc
+    }
+
+    /// Under MQTT 5 the session queues a DISCONNECT with a reason before a close it
+    /// causes (MQTT-4.13.1-1): write what the socket takes at once, then close the
+    /// sending side so the bytes go before the connection does. Skipped while the loop
+    /// thread holds an unwritten copy of earlier bytes (it would come out of order).
+    fn farewell(&mut self) {
+        if !self.session.protocol().is_v5() || self.tx_copied > 0 {
+            return;
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        let buf = self.session.transmit_buf();
+        if buf.is_empty() {
+            return;
+        }
+        if let Ok(n) = conn.transport.write(buf) {
+            let _ = conn.transport.flush();
+            self.session.consume_transmit(Instant::now(), n);
+            conn.transport.shutdown_write();
+        }
     }
 
     /// Tell an external loop whether to watch for writability.
@@ -318,28 +342,34 @@ impl Inner {
         code::SUCCESS
     }
 
-    /// Turn session events into callbacks.
+    /// Turn session events into notifications.
     pub fn drain_events(&mut self) {
+        let v5 = self.session.protocol().is_v5();
+        let props = |p: Properties| v5.then_some(p);
         while let Some(ev) = self.session.poll_event() {
             match ev {
                 Event::Connected {
                     session_present,
                     code: rc,
+                    properties,
                 } => {
                     self.log(0x10, || {
                         format!("Received CONNACK ({}, {})", session_present as u8, rc)
                     });
                     if rc == 0 {
                         self.reconnect_delay = None;
-                    } else if self.retry_refusal(rc) {
+                    } else if !v5 && self.retry_refusal(rc) {
                         continue;
                     }
                     self.notes.push(Notify::Connect {
                         flags: session_present as c_int,
                         rc: rc as c_int,
+                        properties: props(properties),
                     });
                     if rc != 0 {
-                        let err = if rc <= 5 {
+                        // MQTT 5 refusals are reason codes of 0x80 and above; a 3.1.1
+                        // broker answers a level-5 CONNECT with return code 1.
+                        let err = if rc <= 5 || (v5 && rc >= 0x80) {
                             Error::ConnRefused
                         } else {
                             Error::Protocol(crate::proto::ProtoError::InvalidReturnCode(rc))
@@ -364,20 +394,62 @@ impl Inner {
                     }
                     self.notes.push(Notify::Message(m));
                 }
-                Event::Published { mid } => {
+                Event::Published {
+                    mid,
+                    reason,
+                    properties,
+                } => {
+                    if reason >= 0x80 {
+                        self.log(0x04, || {
+                            format!(
+                                "Message {mid} refused by the broker: {} (0x{reason:02x})",
+                                crate::proto::reason::name(reason).unwrap_or("unknown reason")
+                            )
+                        });
+                    }
                     self.undelivered_published.push(mid);
-                    self.notes.push(Notify::Publish { mid: mid as c_int });
-                }
-                Event::Subscribed { mid, granted } => {
-                    self.notes.push(Notify::Subscribe {
-                        mid: mid as c_int,
-                        granted: granted.into_iter().map(|g| g as c_int).collect(),
+                    self.notes.push(Notify::Publish {
+                        mid,
+                        reason: reason.into(),
+                        properties: properties.and_then(props),
                     });
                 }
-                Event::Unsubscribed { mid } => {
-                    self.notes.push(Notify::Unsubscribe { mid: mid as c_int })
+                Event::Subscribed {
+                    mid,
+                    granted,
+                    properties,
+                } => {
+                    self.notes.push(Notify::Subscribe {
+                        mid,
+                        codes: granted.into_iter().map(c_int::from).collect(),
+                        properties: props(properties),
+                    });
                 }
-                Event::Disconnected { rc } => self.notes.push(Notify::Disconnect { rc }),
+                Event::Unsubscribed {
+                    mid,
+                    reasons,
+                    properties,
+                } => self.notes.push(Notify::Unsubscribe {
+                    mid,
+                    codes: reasons.into_iter().map(c_int::from).collect(),
+                    properties: props(properties),
+                }),
+                Event::Auth { reason, properties } => {
+                    self.log(0x10, || format!("Received AUTH (reason 0x{reason:02x})"));
+                    self.notes.push(Notify::Auth {
+                        reason: reason.into(),
+                        properties,
+                    })
+                }
+                Event::Disconnected {
+                    rc,
+                    reason,
+                    properties,
+                } => self.notes.push(Notify::Disconnect {
+                    rc,
+                    reason: reason.map_or(-1, c_int::from),
+                    properties,
+                }),
             }
         }
     }

@@ -1,23 +1,34 @@
-//! One client's life: options, connect, the loop functions, the loop thread, callbacks.
+//! One client's life: options, connect, the loop functions, the loop thread, and the
+//! notifications it reports.
 //!
-//! All state sits behind one mutex (`Shared::inner`). Work that produces callbacks
+//! All state sits behind one mutex (`Shared::inner`). Work that produces notifications
 //! queues `Notify` values in `Inner::notes`; every public method releases the lock and
-//! then dispatches them, so callbacks never run under the lock and may call back in.
+//! then hands them to the client's [`Handler`], so callbacks never run under the lock
+//! and may call back in.
+//!
+//! Files: `api` (the commands: connect, publish, subscribe, ...), `conn` (the live
+//! connection and the byte pumps), `dispatch` (handing notifications over), `driver`
+//! (the loop functions and the loop thread), `srv` (connect_srv).
 
+mod api;
 mod conn;
+mod dispatch;
 mod driver;
 pub mod notify;
 mod srv;
 
 use crate::error::Error;
-use crate::proto::{topic, LastWill, ProtocolVersion, QoS};
-use crate::session::{Inbox, Session, SessionConfig, State};
-use notify::{Callbacks, Notify};
+use crate::proto::ProtocolVersion;
+use crate::session::{Session, SessionConfig};
+use notify::{Handler, NoHandler, Notify};
 use std::os::raw::c_int;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
+
+pub use api::CleanStart;
+pub use dispatch::Batch;
 
 pub use conn::Conn;
 pub use driver::set_errno;
@@ -47,11 +58,15 @@ pub struct Options {
     pub ws_headers: Vec<String>,
     /// TLS (`tls_set`, `tls_set_context`); None: plain TCP.
     pub tls: Option<crate::transport::TlsConfig>,
+    /// `clean_session` of `client_new`: the Clean Start of the 3.1.1 connect functions
+    /// under MQTT 5.
+    pub clean_session: bool,
 }
 
 impl Options {
-    fn new(transport: TransportKind) -> Options {
+    fn new(transport: TransportKind, clean_session: bool) -> Options {
         Options {
+            clean_session,
             host: None,
             port: 1883,
             bind_address: None,
@@ -116,7 +131,8 @@ pub struct Shared {
     pub inner: Mutex<Inner>,
     /// Signalled when messages complete (wait_for_publish).
     pub published: Condvar,
-    pub callbacks: Mutex<Callbacks>,
+    /// Where notifications go (the C callbacks, set by `ffi/`).
+    pub handler: Mutex<Arc<dyn Handler>>,
     pub driver: Mutex<Option<driver::Driver>>,
     pub waker: Mutex<Option<Arc<mio::Waker>>>,
     /// Set by loop_stop / destroy: the loop thread leaves as soon as it can.
@@ -176,7 +192,6 @@ impl Client {
     pub fn new(
         client_id: &str,
         clean_session: bool,
-        userdata: *mut std::os::raw::c_void,
         protocol: ProtocolVersion,
         transport: TransportKind,
     ) -> Result<Client, Error> {
@@ -184,7 +199,7 @@ impl Client {
         let inner = Inner {
             session: Session::new(config),
             conn: None,
-            opts: Options::new(transport),
+            opts: Options::new(transport, clean_session),
             want_connect: false,
             user_disconnect: false,
             reconnect_delay: None,
@@ -205,7 +220,7 @@ impl Client {
             shared: Arc::new(Shared {
                 inner: Mutex::new(inner),
                 published: Condvar::new(),
-                callbacks: Mutex::new(Callbacks::new(userdata)),
+                handler: Mutex::new(Arc::new(NoHandler)),
                 driver: Mutex::new(None),
                 waker: Mutex::new(None),
                 terminate: AtomicBool::new(false),
@@ -221,274 +236,21 @@ impl Client {
         self.shared.with(f)
     }
 
-    pub fn callbacks(&self) -> MutexGuard<'_, Callbacks> {
-        lock(&self.shared.callbacks)
+    /// Where notifications go from now on.
+    pub fn set_handler(&self, handler: Arc<dyn Handler>) {
+        *lock(&self.shared.handler) = handler;
     }
 
-    /// Recompute the cached log mask after a callback or logger change.
-    pub fn refresh_log_mask(&self) {
-        let mask = self.callbacks().log_mask();
+    /// The log levels (`0x1f` mask) somebody listens to: lines of other levels are
+    /// not even formatted.
+    pub fn set_log_mask(&self, mask: c_int) {
         lock(&self.shared.inner).log_mask = mask;
     }
 
-    /// paho `reinitialise`: back to a new client's state (callbacks and options reset;
-    /// protocol and transport kept). `Inval` while the loop thread runs.
-    pub fn reinitialise(
-        &self,
-        client_id: &str,
-        clean_session: bool,
-        userdata: *mut std::os::raw::c_void,
-    ) -> Result<(), Error> {
-        if lock(&self.shared.thread).is_some() {
-            return Err(Error::Inval);
-        }
-        let protocol = lock(&self.shared.inner).session.config().protocol;
-        let config = session_config(client_id, clean_session, protocol)?;
-        self.with(|inner| {
-            inner.close(0, false);
-            inner.notes.clear();
-            let transport = inner.opts.transport;
-            inner.session = Session::new(config);
-            inner.opts = Options::new(transport);
-            inner.want_connect = false;
-            inner.user_disconnect = false;
-            inner.reconnect_delay = None;
-            inner.log_mask = 0;
-            inner.undelivered_published.clear();
-        });
-        let mut cb = self.callbacks();
-        let handle = cb.handle;
-        *cb = Callbacks::new(userdata);
-        cb.handle = handle;
-        Ok(())
-    }
-
-    pub fn set_will(
-        &self,
-        topic_name: &str,
-        payload: &[u8],
-        qos: QoS,
-        retain: bool,
-    ) -> Result<(), Error> {
-        if !topic::valid_topic_name(topic_name) {
-            return Err(Error::Inval);
-        }
-        if payload.len() > crate::proto::MAX_REMAINING_LENGTH {
-            return Err(Error::PayloadSize);
-        }
-        self.with(|inner| {
-            inner.session.config_mut().will = Some(LastWill {
-                topic: topic_name.to_string(),
-                payload: payload.to_vec(),
-                qos,
-                retain,
-            })
-        });
-        Ok(())
-    }
-
-    /// Record the connection parameters (paho `connect_async`); the loop connects.
-    pub fn connect_async(
-        &self,
-        host: &str,
-        port: u16,
-        keepalive: u16,
-        bind: Option<&str>,
-    ) -> Result<(), Error> {
-        if host.is_empty() {
-            return Err(Error::Inval);
-        }
-        self.with(|inner| {
-            inner.opts.host = Some(host.to_string());
-            inner.opts.port = port;
-            inner.opts.bind_address = bind.map(str::to_string);
-            inner.session.config_mut().keep_alive = keepalive;
-            inner.want_connect = true;
-            inner.user_disconnect = false;
-        });
-        self.shared.wake();
-        Ok(())
-    }
-
-    /// Blocking connect (paho `connect`): the transport is up and CONNECT queued on
-    /// return.
-    pub fn connect(
-        &self,
-        host: &str,
-        port: u16,
-        keepalive: u16,
-        bind: Option<&str>,
-    ) -> Result<(), Error> {
-        self.connect_async(host, port, keepalive, bind)?;
-        self.reconnect()
-    }
-
-    /// paho `reconnect`: drop the current connection (no on_disconnect) and open a
-    /// new one with the recorded parameters.
-    pub fn reconnect(&self) -> Result<(), Error> {
-        self.shared.reconnect()
-    }
-
-    pub fn disconnect(&self) -> Result<(), Error> {
-        let in_loop_thread = self.shared.is_loop_thread();
-        let thread_running = lock(&self.shared.thread).is_some();
-        let r = self.with(|inner| {
-            inner.user_disconnect = true;
-            inner.want_connect = false;
-            inner.disconnects += 1;
-            match inner.session.disconnect(Instant::now()) {
-                Ok(()) => {
-                    inner.log(0x10, || "Sending DISCONNECT".to_string());
-                    // Without a loop thread nobody else will write it: send it now,
-                    // so a program that disconnects and exits does not leave the
-                    // broker to publish the will.
-                    if !thread_running && !in_loop_thread {
-                        inner.flush();
-                        inner.finish_disconnect_if_done();
-                    } else {
-                        inner.sync_write_watch();
-                    }
-                    Ok(())
-                }
-                // A connect in progress on another thread: it is cancelled.
-                Err(Error::NoConn) if inner.connecting > 0 => {
-                    inner.log(0x10, || "Cancelling the connect in progress".to_string());
-                    Ok(())
-                }
-                Err(e) => Err(e),
-            }
-        });
-        self.shared.wake();
-        r
-    }
-
-    pub fn publish(
-        &self,
-        topic_name: &str,
-        payload: &[u8],
-        qos: QoS,
-        retain: bool,
-    ) -> Result<u16, (u16, Error)> {
-        let r = self.with(|inner| {
-            let r = inner
-                .session
-                .publish(Instant::now(), topic_name, payload, qos, retain);
-            if let Ok(mid) = r {
-                inner.log(0x10, || {
-                    format!(
-                        "Sending PUBLISH (d0, q{}, r{}, m{}), '{}', ... ({} bytes)",
-                        qos as u8,
-                        retain as u8,
-                        mid,
-                        topic_name,
-                        payload.len()
-                    )
-                });
-            }
-            // Wake the loop only if it sleeps and now has something to write: not
-            // once per message while it is busy writing earlier ones.
-            let wake = inner.loop_parked && inner.wants_write();
-            if wake {
-                inner.loop_parked = false;
-            }
-            inner.sync_write_watch();
-            (r, wake)
-        });
-        if r.1 {
-            self.shared.wake();
-        }
-        r.0
-    }
-
-    pub fn subscribe(&self, filters: &[(&str, QoS)]) -> Result<u16, Error> {
-        self.request("SUBSCRIBE", &filters, |s, now| s.subscribe(now, filters))
-    }
-
-    pub fn unsubscribe(&self, filters: &[&str]) -> Result<u16, Error> {
-        self.request("UNSUBSCRIBE", &filters, |s, now| {
-            s.unsubscribe(now, filters)
-        })
-    }
-
-    /// Queue a SUBSCRIBE or UNSUBSCRIBE, log it and wake the loop to send it.
-    fn request(
-        &self,
-        name: &str,
-        filters: &dyn std::fmt::Debug,
-        queue: impl FnOnce(&mut Session, Instant) -> Result<u16, Error>,
-    ) -> Result<u16, Error> {
-        let r = self.with(|inner| {
-            let r = queue(&mut inner.session, Instant::now());
-            if let Ok(mid) = r {
-                inner.log(0x10, || format!("Sending {name} (d0, m{mid}) {filters:?}"));
-            }
-            inner.sync_write_watch();
-            r
-        });
-        self.shared.wake();
-        r
-    }
-
-    pub fn is_published(&self, mid: u16) -> bool {
-        lock(&self.shared.inner).is_published(mid)
-    }
-
-    /// Block until `mid` is published or the timeout passes (`None`: no limit).
-    pub fn wait_for_publish(&self, mid: u16, timeout: Option<Duration>) -> Result<(), Error> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let in_loop = self.shared.is_loop_thread();
-        let mut inner = lock(&self.shared.inner);
-        loop {
-            if inner.is_published(mid) {
-                return Ok(());
-            }
-            // Inside a loop callback nothing can progress while we wait.
-            if in_loop {
-                return Err(Error::Again);
-            }
-            let wait = match deadline {
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return Err(Error::Again);
-                    }
-                    (d - now).min(Duration::from_millis(500))
-                }
-                None => Duration::from_millis(500),
-            };
-            inner.publish_waiters += 1;
-            let (g, _) = self
-                .shared
-                .published
-                .wait_timeout(inner, wait)
-                .unwrap_or_else(|e| e.into_inner());
-            inner = g;
-            inner.publish_waiters -= 1;
-        }
-    }
-
-    pub fn socket(&self) -> c_int {
-        lock(&self.shared.inner)
-            .conn
-            .as_ref()
-            .map(|c| c.fd())
-            .unwrap_or(-1)
-    }
-
-    pub fn want_write(&self) -> bool {
-        lock(&self.shared.inner).wants_write()
-    }
-
-    pub fn state(&self) -> State {
-        lock(&self.shared.inner).session.state()
-    }
-
-    pub fn loop_start(&self) -> Result<(), Error> {
-        self.shared.loop_start()
-    }
-
-    pub fn loop_stop(&self) -> Result<(), Error> {
-        self.shared.loop_stop()
+    /// Whether the application answers MQTT 5 AUTH packets (without it an AUTH from
+    /// the server is a protocol error).
+    pub fn set_auth_handler(&self, on: bool) {
+        self.with(|inner| inner.session.config_mut().auth_handler = on);
     }
 }
 
@@ -516,9 +278,7 @@ impl Client {
         self.shared
             .terminate
             .store(true, std::sync::atomic::Ordering::Release);
-        let mut cb = self.callbacks();
-        *cb = Callbacks::new(std::ptr::null_mut());
-        drop(cb);
+        self.set_handler(Arc::new(NoHandler));
         let mut inner = lock(&self.shared.inner);
         inner.close(crate::error::code::SUCCESS, false);
         inner.notes.clear();
@@ -544,210 +304,4 @@ fn session_config(
         clean_session,
         ..SessionConfig::default()
     })
-}
-
-/// Largest notification list kept for reuse by a thread (entries).
-const SPARE_NOTES_MAX: usize = 4096;
-/// Largest inbox capacity kept for reuse by a thread (bytes).
-const SPARE_INBOX_MAX: usize = 256 * 1024;
-
-thread_local! {
-    /// An emptied notification list, so that a busy loop does not allocate (and, for
-    /// big batches, free back to the system) one list per batch.
-    static SPARE_NOTES: std::cell::Cell<Vec<Notify>> = const { std::cell::Cell::new(Vec::new()) };
-    /// An emptied inbox, for the same reason.
-    static SPARE_INBOX: std::cell::Cell<Inbox> = const { std::cell::Cell::new(Inbox::new()) };
-}
-
-type Spare<T> = std::thread::LocalKey<std::cell::Cell<T>>;
-
-/// This thread's spare, or an empty one. Never panics, also not while the thread's
-/// locals are being destroyed (a call from a C++ static destructor, say).
-fn take_spare<T: Default>(key: &'static Spare<T>) -> T {
-    key.try_with(|c| c.take()).unwrap_or_default()
-}
-
-/// Keep `value` as this thread's spare (dropped when the thread's locals are gone).
-fn set_spare<T>(key: &'static Spare<T>, value: T) {
-    let _ = key.try_with(|c| c.set(value));
-}
-
-/// Notifications taken out from under the lock to be dispatched, and the inbox their
-/// messages' topics and payloads lie in. Once dispatched, both become the thread's
-/// spares.
-pub struct Batch {
-    notes: Vec<Notify>,
-    inbox: Inbox,
-}
-
-impl Inner {
-    /// Lend this thread's spare notification list and inbox to the client before work
-    /// that may produce many notifications (a read, a completed write), so that a busy
-    /// client allocates neither per batch while an idle one holds no capacity of its
-    /// own: the spares go back to the thread in `take_batch` or after dispatch.
-    pub fn lend_spares(&mut self) {
-        if self.notes.capacity() == 0 {
-            self.notes = take_spare(&SPARE_NOTES);
-        }
-        if self.session.inbox().capacity() == 0 {
-            let spare = take_spare(&SPARE_INBOX);
-            if spare.capacity() > 0 {
-                drop(self.session.take_inbox(spare));
-            }
-        }
-    }
-
-    /// What is waiting to be dispatched, if anything. When nothing is, the spares lent
-    /// by `lend_spares` go back to the thread.
-    pub fn take_batch(&mut self) -> Option<Batch> {
-        // An inbox without notes held messages whose events were discarded (a
-        // reconnect): taking it empties it all the same.
-        if self.notes.is_empty() && self.session.inbox().is_empty() {
-            if self.notes.capacity() > 0 {
-                set_spare(&SPARE_NOTES, std::mem::take(&mut self.notes));
-            }
-            if self.session.inbox().capacity() > 0 {
-                set_spare(&SPARE_INBOX, self.session.take_inbox(Inbox::new()));
-            }
-            return None;
-        }
-        Some(Batch {
-            notes: std::mem::take(&mut self.notes),
-            inbox: self.session.take_inbox(Inbox::new()),
-        })
-    }
-}
-
-impl Shared {
-    pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        let (r, batch) = {
-            let mut inner = lock(&self.inner);
-            let r = f(&mut inner);
-            (r, inner.take_batch())
-        };
-        if let Some(batch) = batch {
-            self.deliver(batch);
-        }
-        r
-    }
-
-    /// Dispatch notifications (no lock held), then acknowledge delivered messages.
-    /// The acknowledgements are queued here and written by the loop (`loop_once`
-    /// flushes after dispatching; an external loop hears `on_socket_register_write`).
-    pub fn deliver(&self, mut batch: Batch) {
-        self.dispatch_batch(&mut batch);
-        // The larger lists are kept: a small batch (say, one on_socket_register_write)
-        // must not replace a spare that a busy loop grew.
-        let Batch { notes, mut inbox } = batch;
-        let spare = take_spare(&SPARE_NOTES);
-        if notes.capacity() > spare.capacity() && notes.capacity() <= SPARE_NOTES_MAX {
-            set_spare(&SPARE_NOTES, notes);
-        } else {
-            set_spare(&SPARE_NOTES, spare);
-        }
-        let spare = take_spare(&SPARE_INBOX);
-        if inbox.capacity() > spare.capacity() {
-            inbox.clear(SPARE_INBOX_MAX);
-            set_spare(&SPARE_INBOX, inbox);
-        } else {
-            set_spare(&SPARE_INBOX, spare);
-        }
-    }
-
-    fn dispatch_batch(&self, batch: &mut Batch) {
-        let Batch { notes, inbox } = batch;
-        let cb = lock(&self.callbacks).clone();
-        let published: Vec<u16> = notes
-            .iter()
-            .filter_map(|n| match n {
-                Notify::Publish { mid } => Some(*mid as u16),
-                _ => None,
-            })
-            .collect();
-        let mut delivered = Vec::new();
-        notify::dispatch(&cb, notes.drain(..), inbox, &mut delivered, &self.destroyed);
-        if !published.is_empty() {
-            let mut inner = lock(&self.inner);
-            let pending = &mut inner.undelivered_published;
-            if pending.starts_with(&published) {
-                pending.drain(..published.len());
-            } else {
-                pending.retain(|m| !published.contains(m));
-            }
-            if inner.publish_waiters > 0 {
-                self.published.notify_all();
-            }
-        }
-        if delivered.is_empty() {
-            return;
-        }
-        let more = {
-            let mut inner = lock(&self.inner);
-            for (qos, pkid) in delivered {
-                inner.session.message_delivered(qos, pkid);
-            }
-            inner.sync_write_watch();
-            inner.take_batch()
-        };
-        // on_socket_register_write for the acknowledgements (acknowledging delivers no
-        // message, so nothing more is acknowledged here).
-        if let Some(Batch { notes, inbox }) = more {
-            let cb = lock(&self.callbacks).clone();
-            notify::dispatch(&cb, notes, &inbox, &mut Vec::new(), &self.destroyed);
-        }
-    }
-
-    pub fn wake(&self) {
-        if let Some(w) = lock(&self.waker).as_ref() {
-            let _ = w.wake();
-        }
-    }
-
-    pub fn is_loop_thread(&self) -> bool {
-        lock(&self.thread)
-            .as_ref()
-            .is_some_and(|(_, id)| *id == std::thread::current().id())
-    }
-
-    pub fn reconnect(&self) -> Result<(), Error> {
-        let params = {
-            let mut inner = lock(&self.inner);
-            let Some(host) = inner.opts.host.clone() else {
-                return Err(Error::Inval);
-            };
-            inner.close(0, false);
-            inner.want_connect = true;
-            inner.user_disconnect = false;
-            inner.connecting += 1;
-            (host, inner.opts.clone(), inner.disconnects)
-        };
-        let batch = lock(&self.inner).take_batch();
-        if let Some(batch) = batch {
-            self.deliver(batch);
-        }
-        // DNS and TCP connect run without the lock, so other threads are not blocked.
-        let result = conn::open(&params.0, &params.1);
-        let r = self.with(|inner| {
-            inner.connecting -= 1;
-            if inner.disconnects != params.2 {
-                // `disconnect` ran meanwhile: give the new connection up unused.
-                inner.log(0x10, || "Connect cancelled by disconnect".to_string());
-                return Err(Error::Io(std::io::Error::from_raw_os_error(
-                    libc::ECANCELED,
-                )));
-            }
-            match result {
-                Ok(conn) => {
-                    inner.install(conn);
-                    Ok(())
-                }
-                Err(e) => {
-                    inner.log(0x08, || format!("Connection to {} failed: {}", params.0, e));
-                    Err(e)
-                }
-            }
-        });
-        self.wake();
-        r
-    }
 }

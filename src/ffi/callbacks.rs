@@ -7,11 +7,10 @@ use super::types::*;
 use super::*;
 
 /// Store one callback (cbindgen needs each setter written out, so they share this).
-fn set(c: *mut mqttc_client, f: impl FnOnce(&mut crate::client::notify::Callbacks)) {
+fn set(c: *mut mqttc_client, f: impl FnOnce(&mut super::dispatch::Callbacks)) {
     // SAFETY: c is NULL or a live handle from mqttc_client_new (API contract).
     if let Some(client) = unsafe { client_ref(c) } {
-        f(&mut client.callbacks());
-        client.refresh_log_mask();
+        client.update_callbacks(f);
     }
 }
 
@@ -100,6 +99,65 @@ pub extern "C" fn mqttc_on_socket_unregister_write_set(
     ffi_body!((), { set(c, |cbs| cbs.on_socket_unregister_write = cb) })
 }
 
+/// MQTT 5 `on_connect_v5(c, userdata, flags, reason_code, props)`: as `on_connect`,
+/// with the CONNACK's properties (an empty list when none; NULL on an MQTT 3.1/3.1.1
+/// client). When set, `on_connect` is not called.
+#[no_mangle]
+pub extern "C" fn mqttc_on_connect_v5_set(c: *mut mqttc_client, cb: mqttc_on_connect_v5_cb) {
+    ffi_body!((), { set(c, |cbs| cbs.on_connect_v5 = cb) })
+}
+
+/// MQTT 5 `on_disconnect_v5(c, userdata, rc, reason_code, props)`: `rc` as for
+/// `on_disconnect` (`MQTTC_ERR_CONN_LOST` when the server sent DISCONNECT,
+/// `MQTTC_ERR_PROTOCOL` when this client sent one because the server broke the
+/// protocol); `reason_code` the DISCONNECT's reason code (the server's, or the one this
+/// client sent: 0 after `mqttc_disconnect`), -1 when the connection was lost without
+/// one; `props` the server DISCONNECT's properties, NULL otherwise. When set,
+/// `on_disconnect` is not called.
+#[no_mangle]
+pub extern "C" fn mqttc_on_disconnect_v5_set(c: *mut mqttc_client, cb: mqttc_on_disconnect_v5_cb) {
+    ffi_body!((), { set(c, |cbs| cbs.on_disconnect_v5 = cb) })
+}
+
+/// MQTT 5 `on_publish_v5(c, userdata, mid, reason_code, props)`: the reason code and
+/// properties of the PUBACK (QoS 1), of the PUBCOMP or of a PUBREC with a failure code
+/// (QoS 2); QoS 0 gives `MQTTC_RC_SUCCESS` and NULL. A code of 0x80 or more means the
+/// broker refused the message (the flow ends there; the message counts as published).
+/// When set, `on_publish` is not called.
+#[no_mangle]
+pub extern "C" fn mqttc_on_publish_v5_set(c: *mut mqttc_client, cb: mqttc_on_publish_v5_cb) {
+    ffi_body!((), { set(c, |cbs| cbs.on_publish_v5 = cb) })
+}
+
+/// MQTT 5 `on_subscribe_v5(c, userdata, mid, count, reason_codes, props)`: one SUBACK
+/// reason code per filter and the SUBACK's properties. When set, `on_subscribe` is not
+/// called.
+#[no_mangle]
+pub extern "C" fn mqttc_on_subscribe_v5_set(c: *mut mqttc_client, cb: mqttc_on_subscribe_v5_cb) {
+    ffi_body!((), { set(c, |cbs| cbs.on_subscribe_v5 = cb) })
+}
+
+/// MQTT 5 `on_unsubscribe_v5(c, userdata, mid, count, reason_codes, props)`: one
+/// UNSUBACK reason code per filter and the UNSUBACK's properties. When set,
+/// `on_unsubscribe` is not called.
+#[no_mangle]
+pub extern "C" fn mqttc_on_unsubscribe_v5_set(
+    c: *mut mqttc_client,
+    cb: mqttc_on_unsubscribe_v5_cb,
+) {
+    ffi_body!((), { set(c, |cbs| cbs.on_unsubscribe_v5 = cb) })
+}
+
+/// MQTT 5 `on_auth(c, userdata, reason_code, props)`: an AUTH packet from the server,
+/// during the connect exchange (after `mqttc_connect_v5` with an AuthenticationMethod)
+/// or a re-authentication; answer with `mqttc_authenticate`. Without it, an AUTH from
+/// the server ends the connection with DISCONNECT 0x82 (protocol error) and
+/// `on_disconnect` gets `MQTTC_ERR_PROTOCOL`.
+#[no_mangle]
+pub extern "C" fn mqttc_on_auth_set(c: *mut mqttc_client, cb: mqttc_on_auth_cb) {
+    ffi_body!((), { set(c, |cbs| cbs.on_auth = cb) })
+}
+
 /// Route messages whose topic matches filter `sub` to `cb` instead of `on_message`
 /// (every matching filter's callback is called). Replaces the callback of an equal
 /// filter. `sub` is copied.
@@ -117,7 +175,7 @@ pub extern "C" fn mqttc_message_callback_add(
         if cb.is_none() || !crate::proto::topic::valid_topic_filter(sub) {
             return MQTTC_ERR_INVAL;
         }
-        let mut cbs = client.callbacks();
+        let mut cbs = client.callbacks().lock();
         let mut list: Vec<_> = cbs.filters.as_ref().clone();
         match list.iter_mut().find(|(f, _)| f == sub) {
             Some(entry) => entry.1 = cb,
@@ -135,7 +193,7 @@ pub extern "C" fn mqttc_message_callback_remove(c: *mut mqttc_client, sub: *cons
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let sub = try_str!(sub);
-        let mut cbs = client.callbacks();
+        let mut cbs = client.callbacks().lock();
         let mut list: Vec<_> = cbs.filters.as_ref().clone();
         let before = list.len();
         list.retain(|(f, _)| f != sub);

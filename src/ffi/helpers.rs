@@ -3,7 +3,9 @@
 //! `subscribe.simple/callback`), built on the client functions.
 
 use super::client::*;
+use super::loops::*;
 use super::message::{copy_into, free_contents};
+use super::pubsub::*;
 use super::types::*;
 use super::*;
 use crate::session::State;

@@ -1,5 +1,6 @@
 //! Message copies owned by the caller.
 
+use super::properties::mqttc_properties;
 use super::types::*;
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
@@ -20,7 +21,11 @@ pub(crate) unsafe fn copy_into(m: &mqttc_message) -> Option<mqttc_message> {
         // SAFETY: payload holds payloadlen bytes per the message contract.
         unsafe { std::slice::from_raw_parts(m.payload as *const u8, m.payloadlen as usize) }
     };
-    Some(owned_message(m.mid, topic, payload, m.qos, m.retain, m.dup))
+    // SAFETY: properties is NULL or a live list per the message contract.
+    let props = unsafe { m.properties.as_ref() };
+    Some(owned_message(
+        m.mid, topic, payload, m.qos, m.retain, m.dup, props,
+    ))
 }
 
 /// A message whose topic and payload are heap allocations owned by the message.
@@ -31,6 +36,7 @@ pub(crate) fn owned_message(
     qos: c_int,
     retain: bool,
     dup: bool,
+    properties: Option<&mqttc_properties>,
 ) -> mqttc_message {
     let payloadlen = payload.len() as c_int;
     let payload_ptr = if payload.is_empty() {
@@ -46,6 +52,9 @@ pub(crate) fn owned_message(
         qos,
         retain,
         dup,
+        properties: properties.map_or(std::ptr::null(), |p| {
+            Box::into_raw(Box::new(p.deep_copy())) as *const mqttc_properties
+        }),
     }
 }
 
@@ -70,10 +79,15 @@ pub(crate) unsafe fn free_contents(m: &mut mqttc_message) {
         });
         m.payload = std::ptr::null();
     }
+    if !m.properties.is_null() {
+        // SAFETY: properties came from Box::into_raw in owned_message.
+        drop(unsafe { Box::from_raw(m.properties as *mut mqttc_properties) });
+        m.properties = std::ptr::null();
+    }
 }
 
-/// Copy a message (for example the one `on_message` received) so it outlives the
-/// callback. Free it with `mqttc_message_free`. Returns NULL for NULL or an invalid
+/// Copy a message (for example the one `on_message` received), its MQTT 5 properties
+/// included, so it outlives the callback. Free it with `mqttc_message_free`. Returns NULL for NULL or an invalid
 /// message (NULL topic, negative length), or when out of memory.
 #[no_mangle]
 pub extern "C" fn mqttc_message_copy(msg: *const mqttc_message) -> *mut mqttc_message {

@@ -65,11 +65,16 @@ mod macros {
 
 pub mod callbacks;
 pub mod client;
+pub mod dispatch;
 pub mod helpers;
+pub mod loops;
 pub mod message;
 pub mod options;
+pub mod properties;
+pub mod pubsub;
 pub mod tls;
 pub mod types;
+pub mod v5;
 
 use crate::error::Error;
 use crate::proto::QoS;
@@ -87,6 +92,19 @@ impl std::ops::Deref for ClientRef {
     type Target = crate::client::Client;
     fn deref(&self) -> &crate::client::Client {
         &self.0.client
+    }
+}
+
+impl ClientRef {
+    /// The handle's callbacks.
+    pub fn callbacks(&self) -> &dispatch::CallbackTable {
+        &self.0.callbacks
+    }
+
+    /// Change the callbacks (and what the client knows of them: log levels heard,
+    /// whether AUTH is answered).
+    pub fn update_callbacks(&self, f: impl FnOnce(&mut dispatch::Callbacks)) {
+        self.0.callbacks.update(&self.0.client, f)
     }
 }
 
@@ -167,6 +185,11 @@ pub fn set_out(p: *mut c_int, v: c_int) {
 /// Error → result code, setting errno for `MQTTC_ERR_ERRNO`.
 pub fn rc_of(e: Error) -> c_int {
     crate::client::set_errno(e)
+}
+
+/// Result → `Err(result code)` for `try_rc!`.
+pub fn rc_result<T>(r: Result<T, Error>) -> Result<T, c_int> {
+    r.map_err(rc_of)
 }
 
 /// Result → result code.

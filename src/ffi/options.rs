@@ -43,8 +43,7 @@ pub extern "C" fn mqttc_message_retry_set(c: *mut mqttc_client, retry_seconds: u
 pub extern "C" fn mqttc_enable_logger(c: *mut mqttc_client, level_mask: c_int) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
-        client.callbacks().logger_mask = level_mask & 0x1f;
-        client.refresh_log_mask();
+        client.update_callbacks(|cbs| cbs.logger_mask = level_mask & 0x1f);
         MQTTC_ERR_SUCCESS
     })
 }
@@ -54,8 +53,7 @@ pub extern "C" fn mqttc_enable_logger(c: *mut mqttc_client, level_mask: c_int) -
 pub extern "C" fn mqttc_disable_logger(c: *mut mqttc_client) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
-        client.callbacks().logger_mask = 0;
-        client.refresh_log_mask();
+        client.update_callbacks(|cbs| cbs.logger_mask = 0);
         MQTTC_ERR_SUCCESS
     })
 }
@@ -111,7 +109,13 @@ pub extern "C" fn mqttc_will_set(
         let qos = try_rc!(qos_arg(qos));
         // SAFETY: payload is NULL or points to payloadlen bytes (API contract).
         let payload = try_rc!(unsafe { payload_slice(payload, payloadlen) });
-        rc(client.set_will(topic, payload, qos, retain))
+        rc(client.set_will(
+            topic,
+            payload,
+            qos,
+            retain,
+            &crate::proto::Properties::new(),
+        ))
     })
 }
 

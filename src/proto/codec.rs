@@ -2,8 +2,10 @@
 //! field readers and writers, and the `decode`/`encode` entry points that dispatch on the
 //! packet type. Packet bodies are read and written by their own modules.
 
-use super::{ack, connack, connect, publish, suback, subscribe, unsubscribe};
-use super::{DecodeOptions, Packet, PacketId, ProtoError, PublishRef, MAX_REMAINING_LENGTH};
+use super::{ack, auth, connack, connect, disconnect, publish, suback, subscribe, unsubscribe};
+use super::{
+    DecodeOptions, Packet, PacketId, ProtoError, ProtocolVersion, PublishRef, MAX_REMAINING_LENGTH,
+};
 
 // Control packet types (MQTT-2.2.1).
 pub(super) const CONNECT: u8 = 1;
@@ -20,6 +22,7 @@ pub(super) const UNSUBACK: u8 = 11;
 pub(super) const PINGREQ: u8 = 12;
 pub(super) const PINGRESP: u8 = 13;
 pub(super) const DISCONNECT: u8 = 14;
+pub(super) const AUTH: u8 = 15;
 
 /// Longest string or binary field: its length prefix is two bytes (MQTT-1.5.3).
 pub(super) const MAX_FIELD_LEN: usize = u16::MAX as usize;
@@ -148,7 +151,7 @@ impl<'a> Reader<'a> {
         self.buf.is_empty()
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
         if self.buf.len() < n {
             return Err(ProtoError::Truncated);
         }
@@ -164,6 +167,24 @@ impl<'a> Reader<'a> {
     pub(super) fn u16(&mut self) -> Result<u16, ProtoError> {
         let b = self.take(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    pub(super) fn u32(&mut self) -> Result<u32, ProtoError> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A Variable Byte Integer (MQTT-1.5.5): at most four bytes.
+    pub(super) fn varint(&mut self) -> Result<usize, ProtoError> {
+        let mut v = 0usize;
+        for i in 0..4 {
+            let b = self.u8()?;
+            v |= usize::from(b & 0x7F) << (7 * i);
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(ProtoError::MalformedRemainingLength)
     }
 
     /// A packet identifier, which is never 0 (MQTT-2.3.1-1).
@@ -220,10 +241,11 @@ impl<'a> Reader<'a> {
 }
 
 /// Rejects a packet type or fixed-header flags as soon as the first byte is seen.
-fn check_byte1(byte1: u8) -> Result<(), ProtoError> {
+fn check_byte1(byte1: u8, protocol: ProtocolVersion) -> Result<(), ProtoError> {
     let flags = byte1 & 0x0F;
     match byte1 >> 4 {
-        t @ (0 | 15) => Err(ProtoError::InvalidPacketType(t)),
+        // AUTH exists from MQTT 5 on (MQTT-2.1.2).
+        t @ (0 | AUTH) if t == 0 || !protocol.is_v5() => Err(ProtoError::InvalidPacketType(t)),
         PUBLISH => publish::check_flags(flags),
         // MQTT-3.6.1-1, MQTT-3.8.1-1, MQTT-3.10.1-1.
         PUBREL | SUBSCRIBE | UNSUBSCRIBE if flags == 0b0010 => Ok(()),
@@ -266,7 +288,7 @@ pub fn decode_ref<'a>(
     let Some(&byte1) = buf.first() else {
         return Ok(None);
     };
-    check_byte1(byte1)?;
+    check_byte1(byte1, opts.protocol)?;
     let Some(header) = peek_fixed_header(buf)? else {
         return Ok(None);
     };
@@ -280,50 +302,68 @@ pub fn decode_ref<'a>(
     let Some(body) = buf.get(header.header_len..size) else {
         return Ok(None);
     };
+    let v = opts.protocol;
     let packet = match header.packet_type() {
         PUBLISH => {
             return Ok(Some((
-                PacketRef::Publish(publish::read(byte1, body)?),
+                PacketRef::Publish(publish::read(byte1, body, v)?),
                 size,
             )))
         }
         CONNECT => Packet::Connect(connect::read(body)?),
         CONNACK => Packet::ConnAck(connack::read(body, opts)?),
-        PUBACK => Packet::PubAck(ack::read(body)?),
-        PUBREC => Packet::PubRec(ack::read(body)?),
-        PUBREL => Packet::PubRel(ack::read(body)?),
-        PUBCOMP => Packet::PubComp(ack::read(body)?),
-        SUBSCRIBE => Packet::Subscribe(subscribe::read(body)?),
-        SUBACK => Packet::SubAck(suback::read(body)?),
-        UNSUBSCRIBE => Packet::Unsubscribe(unsubscribe::read(body)?),
-        UNSUBACK => Packet::UnsubAck(ack::read(body)?),
-        // MQTT-3.12.1, MQTT-3.13.1, MQTT-3.14.1: these have no variable header or payload.
-        PINGREQ | PINGRESP | DISCONNECT if !body.is_empty() => {
-            return Err(ProtoError::TrailingBytes)
-        }
+        PUBACK => Packet::PubAck(ack::read(PUBACK, body, v)?),
+        PUBREC => Packet::PubRec(ack::read(PUBREC, body, v)?),
+        PUBREL => Packet::PubRel(ack::read(PUBREL, body, v)?),
+        PUBCOMP => Packet::PubComp(ack::read(PUBCOMP, body, v)?),
+        SUBSCRIBE => Packet::Subscribe(subscribe::read(body, v)?),
+        SUBACK => Packet::SubAck(suback::read(body, v)?),
+        UNSUBSCRIBE => Packet::Unsubscribe(unsubscribe::read(body, v)?),
+        UNSUBACK => Packet::UnsubAck(suback::read_unsuback(body, v)?),
+        // MQTT-3.12.1, MQTT-3.13.1: these have no variable header or payload.
+        PINGREQ | PINGRESP if !body.is_empty() => return Err(ProtoError::TrailingBytes),
         PINGREQ => Packet::PingReq,
         PINGRESP => Packet::PingResp,
-        DISCONNECT => Packet::Disconnect,
+        DISCONNECT => Packet::Disconnect(disconnect::read(body, v)?),
+        AUTH => Packet::Auth(auth::read(body)?),
         t => unreachable!("packet type {t} passed check_byte1"),
     };
     Ok(Some((PacketRef::Other(packet), size)))
 }
 
-/// Appends `packet` to `out` exactly as MQTT 3.1 / 3.1.1 lay it out. Only what framing
-/// needs is checked (field and packet sizes); on error `out` is left unchanged.
-pub fn encode(packet: &Packet, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+/// Appends `packet` to `out` exactly as `protocol` lays it out (a CONNECT follows its
+/// own `protocol` field): under 3.1/3.1.1 the MQTT 5 fields are left out, and AUTH
+/// cannot be encoded. Only what framing needs is checked (field and packet sizes);
+/// on error `out` is left unchanged.
+pub fn encode(
+    packet: &Packet,
+    protocol: ProtocolVersion,
+    out: &mut Vec<u8>,
+) -> Result<(), ProtoError> {
+    let start = out.len();
+    encode_unchecked(packet, protocol, out).inspect_err(|_| out.truncate(start))
+}
+
+fn encode_unchecked(
+    packet: &Packet,
+    protocol: ProtocolVersion,
+    out: &mut Vec<u8>,
+) -> Result<(), ProtoError> {
+    let v5 = protocol.is_v5();
     match packet {
         Packet::Connect(c) => connect::write(c, out),
-        Packet::ConnAck(c) => connack::write(c, out),
-        Packet::Publish(p) => publish::write(p, out),
-        Packet::PubAck(a) => ack::write(PUBACK << 4, a, out),
-        Packet::PubRec(a) => ack::write(PUBREC << 4, a, out),
-        Packet::PubRel(a) => ack::write(PUBREL << 4 | 0b0010, a, out),
-        Packet::PubComp(a) => ack::write(PUBCOMP << 4, a, out),
-        Packet::Subscribe(s) => subscribe::write(s, out),
-        Packet::SubAck(s) => suback::write(s, out),
-        Packet::Unsubscribe(u) => unsubscribe::write(u, out),
-        Packet::UnsubAck(a) => ack::write(UNSUBACK << 4, a, out),
+        Packet::ConnAck(c) => connack::write(c, v5, out),
+        Packet::Publish(p) => publish::write(p, v5, out),
+        Packet::PubAck(a) => ack::write(PUBACK << 4, a, v5, out),
+        Packet::PubRec(a) => ack::write(PUBREC << 4, a, v5, out),
+        Packet::PubRel(a) => ack::write(PUBREL << 4 | 0b0010, a, v5, out),
+        Packet::PubComp(a) => ack::write(PUBCOMP << 4, a, v5, out),
+        Packet::Subscribe(s) => subscribe::write(s, v5, out),
+        Packet::SubAck(s) => suback::write(SUBACK, s.pkid, &s.return_codes, &s.properties, v5, out),
+        Packet::Unsubscribe(u) => unsubscribe::write(u, v5, out),
+        Packet::UnsubAck(a) => {
+            suback::write(UNSUBACK, a.pkid, &a.reason_codes, &a.properties, v5, out)
+        }
         Packet::PingReq => {
             out.extend_from_slice(&[PINGREQ << 4, 0]);
             Ok(())
@@ -332,9 +372,8 @@ pub fn encode(packet: &Packet, out: &mut Vec<u8>) -> Result<(), ProtoError> {
             out.extend_from_slice(&[PINGRESP << 4, 0]);
             Ok(())
         }
-        Packet::Disconnect => {
-            out.extend_from_slice(&[DISCONNECT << 4, 0]);
-            Ok(())
-        }
+        Packet::Disconnect(d) => disconnect::write(d, v5, out),
+        Packet::Auth(a) if v5 => auth::write(a, out),
+        Packet::Auth(_) => Err(ProtoError::InvalidPacketType(AUTH)),
     }
 }

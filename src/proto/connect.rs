@@ -1,8 +1,11 @@
-//! CONNECT (MQTT-3.1), for MQTT 3.1 ("MQIsdp", level 3) and 3.1.1 ("MQTT", level 4).
+//! CONNECT (MQTT-3.1), for MQTT 3.1 ("MQIsdp", level 3), 3.1.1 ("MQTT", level 4) and
+//! 5 ("MQTT", level 5: properties after the keep alive, will properties before the
+//! will topic).
 
-use super::codec::{begin_packet, field_len, write_field, Reader, CONNECT};
+use super::codec::{begin_packet, check_remaining, field_len, write_field, Reader, CONNECT};
+use super::properties::{self, IN_CONNECT, IN_WILL};
 use super::topic::valid_topic_name;
-use super::{Connect, LastWill, ProtoError, ProtocolVersion, QoS};
+use super::{Connect, LastWill, Properties, ProtoError, ProtocolVersion, QoS};
 
 // Connect flags (MQTT-3.1.2.3).
 const RESERVED: u8 = 0x01;
@@ -18,6 +21,7 @@ fn name_and_level(protocol: ProtocolVersion) -> (&'static [u8], u8) {
     match protocol {
         ProtocolVersion::V31 => (b"MQIsdp", 3),
         ProtocolVersion::V311 => (b"MQTT", 4),
+        ProtocolVersion::V5 => (b"MQTT", 5),
     }
 }
 
@@ -25,6 +29,7 @@ pub(super) fn read(body: &[u8]) -> Result<Connect, ProtoError> {
     let mut r = Reader::new(body);
     let protocol = match (r.binary()?, r.u8()?) {
         (b"MQTT", 4) => ProtocolVersion::V311,
+        (b"MQTT", 5) => ProtocolVersion::V5,
         (b"MQIsdp", 3) => ProtocolVersion::V31,
         _ => return Err(ProtoError::InvalidProtocol),
     };
@@ -43,16 +48,28 @@ pub(super) fn read(body: &[u8]) -> Result<Connect, ProtoError> {
     }
     let has_username = flags & USERNAME != 0;
     let has_password = flags & PASSWORD != 0;
-    // MQTT-3.1.2-22: no password without a user name (3.1 has no such rule).
+    // MQTT-3.1.2-22: no password without a user name (3.1 has no such rule, and MQTT 5
+    // dropped it).
     if protocol == ProtocolVersion::V311 && has_password && !has_username {
         return Err(ProtoError::InvalidFlags);
     }
     let keep_alive = r.u16()?;
+    let v5 = protocol == ProtocolVersion::V5;
+    let properties = if v5 {
+        properties::read_owned(&mut r, IN_CONNECT)?
+    } else {
+        Properties::new()
+    };
     // MQTT-3.1.3-3, MQTT-3.1.3-4: the client id is always present and a UTF-8 string; a
     // zero-length or long one is for the server to refuse with a return code, not
     // malformed.
     let client_id = r.string()?.to_owned();
     let will = if will_flag {
+        let will_properties = if v5 {
+            properties::read_owned(&mut r, IN_WILL)?
+        } else {
+            Properties::new()
+        };
         let topic = r.string()?;
         // MQTT-3.1.3-10, MQTT-4.7.1-1: a will topic is a topic name.
         if !valid_topic_name(topic) {
@@ -64,6 +81,7 @@ pub(super) fn read(body: &[u8]) -> Result<Connect, ProtoError> {
             payload: payload.to_vec(),
             qos: will_qos,
             retain: will_retain,
+            properties: will_properties,
         })
     } else {
         None
@@ -92,16 +110,23 @@ pub(super) fn read(body: &[u8]) -> Result<Connect, ProtoError> {
         will,
         username,
         password,
+        properties,
     })
 }
 
 fn remaining_len(c: &Connect) -> Result<usize, ProtoError> {
     let (name, _) = name_and_level(c.protocol);
-    // Protocol name, level, flags, keep alive, client id. Six fields of at most 65537
-    // bytes each can never exceed the remaining-length limit.
+    let v5 = c.protocol == ProtocolVersion::V5;
+    // Protocol name, level, flags, keep alive, client id.
     let mut len = 2 + name.len() + 1 + 1 + 2 + field_len(c.client_id.as_bytes())?;
+    if v5 {
+        len += properties::checked_wire_len(&c.properties)?;
+    }
     if let Some(will) = &c.will {
         len += field_len(will.topic.as_bytes())? + field_len(&will.payload)?;
+        if v5 {
+            len += properties::checked_wire_len(&will.properties)?;
+        }
     }
     if let Some(username) = &c.username {
         len += field_len(username.as_bytes())?;
@@ -109,7 +134,7 @@ fn remaining_len(c: &Connect) -> Result<usize, ProtoError> {
     if let Some(password) = &c.password {
         len += field_len(password)?;
     }
-    Ok(len)
+    check_remaining(len)
 }
 
 /// Writes the fields in specification order, each present field (an empty will payload
@@ -137,8 +162,15 @@ pub(super) fn write(c: &Connect, out: &mut Vec<u8>) -> Result<(), ProtoError> {
     write_field(out, name);
     let keep_alive = c.keep_alive.to_be_bytes();
     out.extend_from_slice(&[level, flags, keep_alive[0], keep_alive[1]]);
+    let v5 = c.protocol == ProtocolVersion::V5;
+    if v5 {
+        c.properties.write(out);
+    }
     write_field(out, c.client_id.as_bytes());
     if let Some(will) = &c.will {
+        if v5 {
+            will.properties.write(out);
+        }
         write_field(out, will.topic.as_bytes());
         write_field(out, &will.payload);
     }

@@ -32,12 +32,38 @@ pub enum ProtoError {
     InvalidTopic,
     /// SUBSCRIBE or UNSUBSCRIBE without any filter (MQTT-3.8.3-3, MQTT-3.10.3-2).
     EmptyPayload,
-    /// SUBACK return code other than 0, 1, 2 or 0x80.
+    /// A SUBACK, UNSUBACK or AUTH code that the protocol does not define.
     InvalidReturnCode(u8),
     /// A string or binary field longer than 65535 bytes on encode.
     StringTooLong,
     /// A packet whose remaining length would exceed 268435455 bytes on encode.
     PayloadTooLarge,
+    /// A property identifier the specification does not define, or a property whose
+    /// value is cut short (MQTT-2.2.2).
+    InvalidProperty(u8),
+    /// A property the packet may not carry (MQTT-2.2.2.2).
+    PropertyNotAllowed(u8),
+    /// A single-valued property given more than once.
+    DuplicateProperty(u8),
+    /// A property value outside its range (Receive Maximum 0, a flag other than 0/1 ...).
+    PropertyValue(u8),
+}
+
+impl ProtoError {
+    /// The MQTT 5 reason code of the DISCONNECT that answers this error in a packet
+    /// received (MQTT-4.13): Malformed Packet for what cannot be parsed, Protocol Error
+    /// for what parses but breaks a rule, Packet too large for the size limit.
+    pub fn disconnect_reason(&self) -> u8 {
+        use super::reason;
+        match self {
+            ProtoError::PacketTooLarge { .. } => reason::PACKET_TOO_LARGE,
+            ProtoError::PropertyNotAllowed(_)
+            | ProtoError::DuplicateProperty(_)
+            | ProtoError::PropertyValue(_)
+            | ProtoError::InvalidPacketType(_) => reason::PROTOCOL_ERROR,
+            _ => reason::MALFORMED_PACKET,
+        }
+    }
 }
 
 impl fmt::Display for ProtoError {
@@ -62,8 +88,25 @@ impl fmt::Display for ProtoError {
             ProtoError::InvalidReturnCode(c) => write!(f, "invalid return code {c}"),
             ProtoError::StringTooLong => write!(f, "string longer than 65535 bytes"),
             ProtoError::PayloadTooLarge => write!(f, "packet larger than 268435455 bytes"),
+            ProtoError::InvalidProperty(id) => write!(f, "invalid property {id}"),
+            ProtoError::PropertyNotAllowed(id) => {
+                write!(f, "property {} not allowed in this packet", prop_name(*id))
+            }
+            ProtoError::DuplicateProperty(id) => {
+                write!(f, "property {} given more than once", prop_name(*id))
+            }
+            ProtoError::PropertyValue(id) => {
+                write!(f, "property {} out of range", prop_name(*id))
+            }
         }
     }
 }
 
 impl std::error::Error for ProtoError {}
+
+fn prop_name(id: u8) -> String {
+    match super::properties::spec_of(id) {
+        Some(s) => s.name.to_string(),
+        None => id.to_string(),
+    }
+}

@@ -1,7 +1,8 @@
 //! PUBLISH (MQTT-3.3), the hot path in both directions.
 
 use super::codec::{check_remaining, Reader, MAX_FIELD_LEN, PUBLISH};
-use super::{ProtoError, Publish, PublishRef, QoS};
+use super::properties::{self, id, write_varint, PropsRef, IN_PUBLISH};
+use super::{ProtoError, ProtocolVersion, Publish, PublishRef, QoS};
 
 const DUP: u8 = 0b1000;
 const RETAIN: u8 = 0b0001;
@@ -18,13 +19,20 @@ pub(super) fn check_flags(flags: u8) -> Result<(), ProtoError> {
 }
 
 /// Reads the body of a PUBLISH whose first byte passed [`check_flags`], borrowing
-/// topic and payload from `body` (the receive path copies nothing here).
-pub(super) fn read(byte1: u8, body: &[u8]) -> Result<PublishRef<'_>, ProtoError> {
+/// topic, properties and payload from `body` (the receive path copies nothing here).
+///
+/// Under MQTT 5 the topic may be empty: a Topic Alias then stands for it, which the
+/// session resolves (an empty topic without an alias is its protocol error to report).
+pub(super) fn read(
+    byte1: u8,
+    body: &[u8],
+    v: ProtocolVersion,
+) -> Result<PublishRef<'_>, ProtoError> {
     let qos = QoS::from_u8((byte1 >> 1) & 0b11).ok_or(ProtoError::InvalidQoS)?;
     let mut r = Reader::new(body);
     let topic = r.utf8()?;
     // MQTT-4.7.3-1: a topic name is at least one character long.
-    if topic.is_empty() {
+    if topic.is_empty() && !v.is_v5() {
         return Err(ProtoError::InvalidTopic);
     }
     // One pass for both rules: MQTT-1.5.3-2 (no U+0000) and MQTT-3.3.2-2 (no wildcard
@@ -38,6 +46,11 @@ pub(super) fn read(byte1: u8, body: &[u8]) -> Result<PublishRef<'_>, ProtoError>
     }
     // MQTT-2.3.1-5: only QoS 1 and 2 carry a packet identifier.
     let pkid = if qos == QoS::AtMostOnce { 0 } else { r.pkid()? };
+    let properties = if v.is_v5() {
+        properties::read_props(&mut r, IN_PUBLISH)?
+    } else {
+        PropsRef::default()
+    };
     // MQTT-3.3.3: the payload is the rest of the packet and may be empty.
     Ok(PublishRef {
         dup: byte1 & DUP != 0,
@@ -46,25 +59,49 @@ pub(super) fn read(byte1: u8, body: &[u8]) -> Result<PublishRef<'_>, ProtoError>
         topic,
         pkid,
         payload: r.rest(),
+        properties,
     })
 }
 
-fn remaining_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
-    let pkid_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
-    (2 + pkid_len + topic_len).saturating_add(payload_len)
+/// The MQTT 5 part of an outgoing PUBLISH: its properties, already encoded (without the
+/// Property Length, as [`super::Properties::write_body`] writes them), and a Topic Alias
+/// to append to them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublishV5<'a> {
+    pub props: &'a [u8],
+    pub alias: Option<u16>,
 }
 
-/// Bytes a PUBLISH with these sizes takes on the wire, fixed header included.
-pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS) -> usize {
-    let remaining = remaining_len(topic_len, payload_len, qos);
+impl PublishV5<'_> {
+    /// Bytes of the property block, without the Property Length.
+    pub fn body_len(&self) -> usize {
+        self.props.len() + if self.alias.is_some() { 3 } else { 0 }
+    }
+}
+
+/// Bytes after the fixed header; `props` is the property block's length under MQTT 5.
+fn remaining_len(topic_len: usize, payload_len: usize, qos: QoS, props: Option<usize>) -> usize {
+    let pkid_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
+    let props_len = props.map_or(0, |n| properties::varint_len(n).saturating_add(n));
+    (2 + pkid_len + topic_len)
+        .saturating_add(props_len)
+        .saturating_add(payload_len)
+}
+
+/// Bytes a PUBLISH with these sizes takes on the wire, fixed header included; `props`
+/// is `Some(property block length)` under MQTT 5.
+pub fn publish_len(topic_len: usize, payload_len: usize, qos: QoS, props: Option<usize>) -> usize {
+    let remaining = remaining_len(topic_len, payload_len, qos, props);
     (1 + super::remaining_length_len(remaining)).saturating_add(remaining)
 }
 
-/// Appends a PUBLISH built from its parts, reserving its exact size once.
+/// Appends a PUBLISH built from its parts, reserving its exact size once; `v5` is
+/// `Some` under MQTT 5 (the Property Length is then always written, `00` for none).
 ///
 /// Fields are written as given: the session validates the topic, and passes a non-zero
 /// `pkid` with QoS 1/2 and no `dup` with QoS 0. `pkid` is not written for QoS 0. On
 /// error `out` is left unchanged.
+#[allow(clippy::too_many_arguments)]
 pub fn encode_publish(
     out: &mut Vec<u8>,
     topic: &str,
@@ -73,11 +110,13 @@ pub fn encode_publish(
     retain: bool,
     dup: bool,
     pkid: u16,
+    v5: Option<PublishV5<'_>>,
 ) -> Result<(), ProtoError> {
     if topic.len() > MAX_FIELD_LEN {
         return Err(ProtoError::StringTooLong);
     }
-    let len = check_remaining(remaining_len(topic.len(), payload.len(), qos))?;
+    let props_len = v5.map(|v| v.body_len());
+    let len = check_remaining(remaining_len(topic.len(), payload.len(), qos, props_len))?;
     let byte1 = PUBLISH << 4
         | if dup { DUP } else { 0 }
         | (qos as u8) << 1
@@ -105,10 +144,39 @@ pub fn encode_publish(
     if qos != QoS::AtMostOnce {
         out.extend_from_slice(&pkid.to_be_bytes());
     }
+    if let Some(v) = v5 {
+        write_varint(out, v.body_len());
+        out.extend_from_slice(v.props);
+        if let Some(alias) = v.alias {
+            out.push(id::TOPIC_ALIAS);
+            out.extend_from_slice(&alias.to_be_bytes());
+        }
+    }
     out.extend_from_slice(payload);
     Ok(())
 }
 
-pub(super) fn write(p: &Publish, out: &mut Vec<u8>) -> Result<(), ProtoError> {
-    encode_publish(out, &p.topic, &p.payload, p.qos, p.retain, p.dup, p.pkid)
+pub(super) fn write(p: &Publish, v5: bool, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+    if !v5 {
+        return encode_publish(
+            out, &p.topic, &p.payload, p.qos, p.retain, p.dup, p.pkid, None,
+        );
+    }
+    properties::checked_wire_len(&p.properties)?;
+    let mut props = Vec::with_capacity(p.properties.body_len());
+    p.properties.write_body(&mut props);
+    let v = PublishV5 {
+        props: &props,
+        alias: None,
+    };
+    encode_publish(
+        out,
+        &p.topic,
+        &p.payload,
+        p.qos,
+        p.retain,
+        p.dup,
+        p.pkid,
+        Some(v),
+    )
 }

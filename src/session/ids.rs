@@ -11,7 +11,7 @@
 
 use crate::proto::PacketId;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(super) struct PacketIds {
     /// The last id handed out; 0 before the first.
     last: PacketId,

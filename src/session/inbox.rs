@@ -3,7 +3,7 @@
 //! until the caller takes it ([`super::Session::take_inbox`]), which a caller that
 //! handles `Event::Message` must do once it has dispatched the messages.
 
-use crate::proto::{PacketId, PublishRef, QoS};
+use crate::proto::{PacketId, PropsRef, PublishRef, QoS};
 
 /// An incoming message. Its topic and payload lie in the session's [`Inbox`], which the
 /// caller takes with [`super::Session::take_inbox`] together with the events that
@@ -15,12 +15,35 @@ pub struct Incoming {
     pub retain: bool,
     /// 0 for QoS 0.
     pub pkid: PacketId,
+    /// The connection it came on (its acknowledgement is for that one only).
+    pub(super) epoch: u32,
     /// Offset of the topic in the inbox; a NUL follows it.
     topic_at: usize,
     topic_len: usize,
     /// Offset of the payload, a multiple of [`PAYLOAD_ALIGN`].
     payload_at: usize,
     payload_len: usize,
+    /// MQTT 5 properties, as on the wire (validated), after the payload.
+    props_len: usize,
+}
+
+impl Incoming {
+    /// A message with nothing in any inbox, for acknowledgement tests.
+    #[cfg(test)]
+    pub(super) fn for_test(qos: QoS, pkid: PacketId, epoch: u32) -> Incoming {
+        Incoming {
+            dup: false,
+            qos,
+            retain: false,
+            pkid,
+            epoch,
+            topic_at: 0,
+            topic_len: 0,
+            payload_at: 0,
+            payload_len: 0,
+            props_len: 0,
+        }
+    }
 }
 
 /// Payloads start at this alignment (from the start of the inbox, whose buffer comes
@@ -28,9 +51,9 @@ pub struct Incoming {
 /// payload through a pointer to a struct or an integer.
 pub const PAYLOAD_ALIGN: usize = 16;
 
-/// Topics and payloads of incoming messages, laid out as `topic NUL padding payload`
-/// each, so a C caller gets a NUL-terminated topic and an aligned payload without
-/// another copy.
+/// Topics and payloads of incoming messages, laid out as `topic NUL padding payload
+/// properties` each, so a C caller gets a NUL-terminated topic and an aligned payload
+/// without another copy (the property bytes are kept as they came, read on demand).
 #[derive(Debug, Default)]
 pub struct Inbox {
     buf: Vec<u8>,
@@ -41,23 +64,35 @@ impl Inbox {
         Inbox { buf: Vec::new() }
     }
 
-    pub(super) fn push(&mut self, p: &PublishRef<'_>) -> Incoming {
+    /// Keep message `p`, whose full topic is `topic` (a Topic Alias resolved).
+    pub(super) fn push(&mut self, p: &PublishRef<'_>, topic: &str, epoch: u32) -> Incoming {
         let topic_at = self.buf.len();
-        let payload_at = (topic_at + p.topic.len() + 1).next_multiple_of(PAYLOAD_ALIGN);
-        self.buf.reserve(payload_at - topic_at + p.payload.len());
-        self.buf.extend_from_slice(p.topic.as_bytes());
+        let payload_at = (topic_at + topic.len() + 1).next_multiple_of(PAYLOAD_ALIGN);
+        let props = p.properties.bytes();
+        self.buf
+            .reserve(payload_at - topic_at + p.payload.len() + props.len());
+        self.buf.extend_from_slice(topic.as_bytes());
         self.buf.resize(payload_at, 0);
         self.buf.extend_from_slice(p.payload);
+        self.buf.extend_from_slice(props);
         Incoming {
             dup: p.dup,
             qos: p.qos,
             retain: p.retain,
             pkid: p.pkid,
+            epoch,
             topic_at,
-            topic_len: p.topic.len(),
+            topic_len: topic.len(),
             payload_at,
             payload_len: p.payload.len(),
+            props_len: props.len(),
         }
+    }
+
+    /// The MQTT 5 properties of `m` (empty under 3.1/3.1.1).
+    pub fn properties(&self, m: &Incoming) -> PropsRef<'_> {
+        let at = m.payload_at + m.payload_len;
+        PropsRef::from_validated(self.buf.get(at..at + m.props_len).unwrap_or_default())
     }
 
     /// The topic of `m`, which must come from this inbox ("" otherwise).
@@ -96,6 +131,7 @@ impl Inbox {
             topic: self.topic(m).to_owned(),
             pkid: m.pkid,
             payload: self.payload(m).to_vec(),
+            properties: self.properties(m).into(),
         }
     }
 

@@ -14,24 +14,36 @@
 //!
 //! An incoming QoS 1/2 message is acknowledged only once the application has seen it:
 //! the caller dispatches [`Event::Message`] and then calls [`Session::message_delivered`].
+//!
+//! MQTT 5 adds to the same machine: the server's CONNACK limits (Receive Maximum as a
+//! quota, Maximum QoS, Retain Available, Maximum Packet Size, Server Keep Alive,
+//! Assigned Client Identifier) and our own (the CONNECT properties), topic aliases both
+//! ways, reason codes that end flows, the server's DISCONNECT, enhanced authentication
+//! (AUTH), and a DISCONNECT with a reason before closing on a broken packet.
 
+mod aliases;
 mod ids;
 pub(crate) mod inbox;
 mod incoming;
 mod keepalive;
+pub mod limits;
 mod outgoing;
 mod output;
+mod publish;
+mod requests;
 #[cfg(test)]
 mod tests;
 
 use crate::error::Error;
+use crate::proto::properties::id as prop;
 use crate::proto::{
-    self, topic, Ack, Connect, LastWill, Packet, PacketId, ProtoError, ProtocolVersion, QoS,
-    Subscribe, Unsubscribe, MAX_REMAINING_LENGTH,
+    Connect, Disconnect, LastWill, Packet, PacketId, Properties, ProtoError, ProtocolVersion, QoS,
 };
+use aliases::InAliases;
 use ids::PacketIds;
 pub use inbox::{Inbox, Incoming};
 use keepalive::{Keepalive, Timers};
+pub use limits::{OwnLimits, ServerLimits};
 use outgoing::OutStore;
 use output::Output;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -65,6 +77,17 @@ pub struct SessionConfig {
     /// Bound on the unwritten bytes of the output buffer (0 = none); see
     /// [`DEFAULT_MAX_OUTPUT`].
     pub max_output: usize,
+    /// MQTT 5 CONNECT properties, sent exactly as given; they also set our own limits
+    /// (Receive Maximum, Maximum Packet Size, Topic Alias Maximum).
+    pub connect_properties: Properties,
+    /// MQTT 5 paho FIRST_ONLY: Clean Start 1 on the first CONNECT after
+    /// [`Session::restart_clean_start`], 0 after (`clean_session` is then false).
+    pub clean_start_first_only: bool,
+    /// MQTT 5: assign outgoing topic aliases automatically, up to the server's maximum.
+    pub topic_alias_auto: bool,
+    /// MQTT 5: the application answers AUTH packets; without it an AUTH from the server
+    /// is a protocol error.
+    pub auth_handler: bool,
 }
 
 /// Default bound on the output buffer. A broker that stops reading must not make the
@@ -92,6 +115,10 @@ impl Default for SessionConfig {
             max_packet_size: crate::proto::MAX_REMAINING_LENGTH + 5,
             connack_timeout: Duration::from_secs(30),
             max_output: DEFAULT_MAX_OUTPUT,
+            connect_properties: Properties::new(),
+            clean_start_first_only: false,
+            topic_alias_auto: false,
+            auth_handler: false,
         }
     }
 }
@@ -112,21 +139,50 @@ pub enum State {
 /// What the application must hear about, in the order it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// CONNACK received; `code` 0 is accepted, 1..=5 a refusal (the caller then closes).
-    Connected { session_present: bool, code: u8 },
-    /// An incoming message, its topic and payload in [`Session::inbox`]; call
-    /// [`Session::message_delivered`] once the application has seen it (that sends
-    /// PUBACK / PUBREC).
+    /// CONNACK received; `code` 0 is accepted, anything else a refusal (3.1.1: 1..=5;
+    /// 5: a reason code of 0x80 or more; the caller then closes). `properties` are the
+    /// CONNACK's (empty under 3.1.1).
+    Connected {
+        session_present: bool,
+        code: u8,
+        properties: Properties,
+    },
+    /// An incoming message, its topic, payload and properties in [`Session::inbox`];
+    /// call [`Session::message_delivered`] once the application has seen it (that
+    /// sends PUBACK / PUBREC).
     Message(Incoming),
-    /// An outgoing message is complete: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP.
-    Published { mid: u16 },
-    /// SUBACK: one code per filter (0, 1, 2 granted; 0x80 failure).
-    Subscribed { mid: u16, granted: Vec<u8> },
-    /// UNSUBACK.
-    Unsubscribed { mid: u16 },
+    /// An outgoing message is complete: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP, or
+    /// under MQTT 5 a PUBACK/PUBREC with a failure code, or PUBCOMP "packet identifier
+    /// not found". `reason` and `properties` are that packet's (`None` for QoS 0).
+    Published {
+        mid: u16,
+        reason: u8,
+        properties: Option<Properties>,
+    },
+    /// SUBACK: one code per filter (0, 1, 2 granted; 0x80 and above failure).
+    Subscribed {
+        mid: u16,
+        granted: Vec<u8>,
+        properties: Properties,
+    },
+    /// UNSUBACK; under MQTT 5 one reason code per filter (empty under 3.1.1).
+    Unsubscribed {
+        mid: u16,
+        reasons: Vec<u8>,
+        properties: Properties,
+    },
+    /// MQTT 5 AUTH from the server (during the connect exchange or a
+    /// re-authentication); answer with [`Session::authenticate`].
+    Auth { reason: u8, properties: Properties },
     /// The connection ended; `rc` 0 after a requested disconnect, otherwise the
-    /// result code that ended it.
-    Disconnected { rc: i32 },
+    /// result code that ended it. Under MQTT 5, `reason` is the reason code of the
+    /// DISCONNECT that ended it (the server's, or the one this client sent) and
+    /// `properties` the server DISCONNECT's properties.
+    Disconnected {
+        rc: i32,
+        reason: Option<u8>,
+        properties: Option<Properties>,
+    },
 }
 
 /// SUBSCRIBE and UNSUBSCRIBE waiting for their acknowledgement.
@@ -160,6 +216,25 @@ pub struct Session {
     /// CONNECT could not be encoded (a field too long); reported by `handle_timeout`,
     /// which `next_timeout` makes due at once, because `connect` cannot return it.
     connect_error: Option<(Instant, ProtoError)>,
+    /// Counts connections (`Incoming::epoch`).
+    epoch: u32,
+    /// Clean Start / Clean Session of the current connection's CONNECT.
+    conn_clean: bool,
+    /// FIRST_ONLY: the next CONNECT is the first since `restart_clean_start`.
+    first_connect: bool,
+    /// The keepalive in force: ours, or the server's Server Keep Alive (MQTT 5).
+    keep_alive: u16,
+    /// The server's limits from the last CONNACK (MQTT 5; defaults before one).
+    server: ServerLimits,
+    /// Our own limits, from the CONNECT properties of this connection.
+    own: OwnLimits,
+    /// Incoming aliases of this connection.
+    in_aliases: InAliases,
+    /// Incoming QoS 1 messages not yet acknowledged (our Receive Maximum counts them).
+    in_qos1: usize,
+    /// The DISCONNECT that ends this connection (reason, server properties), for
+    /// `Event::Disconnected`.
+    closing: Option<(u8, Option<Properties>)>,
 }
 
 impl Session {
@@ -178,7 +253,48 @@ impl Session {
             timers: Timers::default(),
             connack_received: false,
             connect_error: None,
+            epoch: 0,
+            conn_clean: true,
+            first_connect: true,
+            keep_alive: 0,
+            server: ServerLimits::default(),
+            own: OwnLimits::from_connect(&Properties::new()),
+            in_aliases: InAliases::default(),
+            in_qos1: 0,
+            closing: None,
         }
+    }
+
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.config.protocol
+    }
+
+    fn v5(&self) -> bool {
+        self.config.protocol.is_v5()
+    }
+
+    /// The server's limits from the last CONNACK.
+    pub fn server_limits(&self) -> &ServerLimits {
+        &self.server
+    }
+
+    /// The keepalive in force on this connection (the server's Server Keep Alive
+    /// replaces ours under MQTT 5).
+    pub fn keep_alive(&self) -> u16 {
+        self.keep_alive
+    }
+
+    /// MQTT 5: assign outgoing topic aliases automatically (at once on this
+    /// connection, and on every later one).
+    pub fn set_topic_alias_auto(&mut self, on: bool) {
+        self.config.topic_alias_auto = on;
+        self.out.aliases.set_auto(on);
+    }
+
+    /// FIRST_ONLY: the next CONNECT has Clean Start 1 again (paho: each `connect`
+    /// call starts clean, its reconnects resume).
+    pub fn restart_clean_start(&mut self) {
+        self.first_connect = true;
     }
 
     pub fn config(&self) -> &SessionConfig {
@@ -196,141 +312,53 @@ impl Session {
     }
 
     /// The transport is up: discard any unsent bytes, queue CONNECT, start waiting for
-    /// CONNACK. With `clean_session` the incoming QoS 2 state is forgotten.
+    /// CONNACK. With a clean session (Clean Start) the incoming QoS 2 state is forgotten.
     pub fn connect(&mut self, now: Instant) {
         // Unsent bytes belong to the previous connection; QoS 0 messages among them are
         // lost (never published), QoS>0 messages are resent after CONNACK.
         self.out.clear();
+        self.out.protocol = self.config.protocol;
+        // MQTT-3.3.2-7: aliases do not outlive a connection; none until CONNACK says.
+        self.out.aliases.reset(0, self.config.topic_alias_auto);
+        self.in_aliases.clear();
+        self.in_qos1 = 0;
+        self.closing = None;
+        self.epoch = self.epoch.wrapping_add(1);
         self.inbuf = Vec::new();
         self.pending.clear();
         self.connect_error = None;
-        if self.config.clean_session {
+        let clean =
+            self.config.clean_session || (self.config.clean_start_first_only && self.first_connect);
+        self.first_connect = false;
+        self.conn_clean = clean;
+        if clean {
             // MQTT-3.1.2-6: a clean session starts from nothing on both sides, so the
             // broker will not resend a QoS 2 message we already delivered.
             self.incoming_qos2.clear();
         }
+        self.keep_alive = self.config.keep_alive;
+        self.own = OwnLimits::from_connect(&self.config.connect_properties);
         self.state = State::Connecting;
         self.connack_received = false;
         self.timers.start(now);
         let c = &self.config;
+        let v5 = c.protocol.is_v5();
         let connect = Packet::Connect(Connect {
             protocol: c.protocol,
             client_id: c.client_id.clone(),
-            clean_session: c.clean_session,
+            clean_session: clean,
             keep_alive: c.keep_alive,
             will: c.will.clone(),
             username: c.username.clone(),
             password: c.password.clone(),
+            properties: if v5 {
+                c.connect_properties.clone()
+            } else {
+                Properties::new()
+            },
         });
         if let Err(e) = self.out.packet(&connect) {
             self.connect_error = Some((now, e));
-        }
-    }
-
-    /// Queue a PUBLISH. Returns the message id (also for QoS 0). `Err((mid, e))`:
-    /// `NoConn` when disconnected (QoS>0 stays queued and goes out after the next
-    /// CONNACK, QoS 0 is dropped), `QueueSize` when `max_queued` is reached (dropped),
-    /// `Inval` / `PayloadSize` for a bad topic or payload (mid 0, nothing assigned).
-    ///
-    /// After `disconnect` nothing more may be sent on that connection (MQTT-3.14.4-2),
-    /// so publishing while `Disconnecting` behaves as while `Disconnected`. Should all
-    /// 65535 ids be in use, the result is `QueueSize` with mid 0.
-    pub fn publish(
-        &mut self,
-        now: Instant,
-        topic: &str,
-        payload: &[u8],
-        qos: QoS,
-        retain: bool,
-    ) -> Result<u16, (u16, Error)> {
-        if !topic::valid_topic_name(topic) {
-            return Err((0, Error::Inval));
-        }
-        // MQTT-2.2.3: the remaining length cannot exceed 268435455.
-        let pkid_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
-        if (2 + topic.len() + pkid_len).saturating_add(payload.len()) > MAX_REMAINING_LENGTH {
-            return Err((0, Error::PayloadSize));
-        }
-        let mid = self.next_mid().ok_or((0, Error::QueueSize))?;
-        if qos == QoS::AtMostOnce {
-            if !self.can_send() {
-                return Err((mid, Error::NoConn));
-            }
-            let len = proto::publish_len(topic.len(), payload.len(), qos);
-            if self.out.over_limit(len, self.config.max_output) {
-                return Err((mid, Error::QueueSize));
-            }
-            // Straight into the output buffer: no per-message allocation.
-            self.out
-                .publish(topic, payload, qos, retain, false, 0)
-                .map_err(|_| (mid, Error::PayloadSize))?;
-            self.out.mark_qos0(mid);
-            return Ok(mid);
-        }
-        let max_queued = self.config.max_queued as usize;
-        if max_queued > 0 && self.store.len() >= max_queued {
-            return Err((mid, Error::QueueSize));
-        }
-        self.store.push(mid, topic, payload, qos, retain);
-        match self.state {
-            State::Connected => {
-                self.fill_window(now);
-                Ok(mid)
-            }
-            // Queued behind CONNECT until CONNACK (then resent/sent in order).
-            State::Connecting => Ok(mid),
-            State::Disconnected | State::Disconnecting => Err((mid, Error::NoConn)),
-        }
-    }
-
-    /// Queue one SUBSCRIBE with all filters. `NoConn` when disconnected, `Inval` for an
-    /// empty list or an invalid filter (checked first, as paho does).
-    pub fn subscribe(&mut self, now: Instant, filters: &[(&str, QoS)]) -> Result<u16, Error> {
-        let _ = now;
-        // MQTT-3.8.3-3: at least one filter.
-        if filters.is_empty() || !filters.iter().all(|(f, _)| topic::valid_topic_filter(f)) {
-            return Err(Error::Inval);
-        }
-        let packet = |pkid| {
-            Packet::Subscribe(Subscribe {
-                pkid,
-                filters: filters.iter().map(|&(f, q)| (f.to_owned(), q)).collect(),
-            })
-        };
-        self.send_request(packet, PendingKind::Subscribe)
-    }
-
-    /// Queue one UNSUBSCRIBE with all filters.
-    pub fn unsubscribe(&mut self, now: Instant, filters: &[&str]) -> Result<u16, Error> {
-        let _ = now;
-        // MQTT-3.10.3-2: at least one filter.
-        if filters.is_empty() || !filters.iter().all(|f| topic::valid_topic_filter(f)) {
-            return Err(Error::Inval);
-        }
-        let packet = |pkid| {
-            Packet::Unsubscribe(Unsubscribe {
-                pkid,
-                filters: filters.iter().map(|&f| f.to_owned()).collect(),
-            })
-        };
-        self.send_request(packet, PendingKind::Unsubscribe)
-    }
-
-    /// Queue DISCONNECT; the caller closes the transport once `wants_write()` is false
-    /// and then calls `connection_closed`, which reports rc 0. `NoConn` when there is no
-    /// connection.
-    pub fn disconnect(&mut self, now: Instant) -> Result<(), Error> {
-        let _ = now;
-        match self.state {
-            State::Disconnected => Err(Error::NoConn),
-            // Already queued; a second DISCONNECT would break MQTT-3.14.4-2.
-            State::Disconnecting => Ok(()),
-            State::Connecting | State::Connected => {
-                let r = self.out.packet(&Packet::Disconnect);
-                debug_assert!(r.is_ok());
-                self.state = State::Disconnecting;
-                Ok(())
-            }
         }
     }
 
@@ -351,12 +379,22 @@ impl Session {
         self.pending.clear();
         self.timers.stop();
         self.connect_error = None;
-        self.events.push_back(Event::Disconnected { rc });
+        let (reason, properties) = match self.closing.take() {
+            Some((reason, props)) => (Some(reason), props),
+            None => (None, None),
+        };
+        self.events.push_back(Event::Disconnected {
+            rc,
+            reason,
+            properties,
+        });
     }
 
     /// Feed bytes read from the transport. Any error means the connection must be
-    /// closed (then call `connection_closed` with `err.code()`). `NoConn` when there is
-    /// no connection.
+    /// closed (then call `connection_closed` with `err.code()`); under MQTT 5 the
+    /// DISCONNECT with the reason the spec names is queued first (MQTT-4.13.1-1): write
+    /// what [`Session::transmit_buf`] holds, if the socket takes it, before closing.
+    /// `NoConn` when there is no connection.
     pub fn handle_bytes(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
         if self.state == State::Disconnected {
             return Err(Error::NoConn);
@@ -364,7 +402,30 @@ impl Session {
         if !data.is_empty() {
             self.timers.bytes_in(now);
         }
-        self.read_bytes(now, data)
+        let r = self.read_bytes(now, data);
+        if let Err(e) = &r {
+            self.protocol_failure(e);
+        }
+        r
+    }
+
+    /// Queue the DISCONNECT that answers a protocol error under MQTT 5 (not after a
+    /// DISCONNECT of either side), and remember its reason for `Event::Disconnected`.
+    fn protocol_failure(&mut self, e: &Error) {
+        let Some(reason) = e.disconnect_reason() else {
+            return;
+        };
+        if !self.v5() || self.closing.is_some() || self.state == State::Disconnecting {
+            return;
+        }
+        // The state stays: the caller closes at once, and the close reports `e`.
+        if self
+            .out
+            .packet(&Packet::Disconnect(Disconnect::reason(reason)))
+            .is_ok()
+        {
+            self.closing = Some((reason, None));
+        }
     }
 
     /// Run timers that are due: keepalive PINGREQ, `Error::Keepalive` when PINGRESP (or
@@ -379,7 +440,7 @@ impl Session {
                 _ => Ok(()),
             },
             State::Connected => {
-                match self.timers.poll(now, self.config.keep_alive) {
+                match self.timers.poll(now, self.keep_alive) {
                     Keepalive::TimedOut => return Err(Error::Keepalive),
                     Keepalive::SendPing => {
                         let r = self.out.packet(&Packet::PingReq);
@@ -406,7 +467,7 @@ impl Session {
         match self.state {
             State::Connecting => self.timers.connack_deadline(self.connack_timeout()),
             State::Connected => {
-                let keepalive = self.timers.keepalive_deadline(self.config.keep_alive);
+                let keepalive = self.timers.keepalive_deadline(self.keep_alive);
                 let retry = self
                     .retry_interval()
                     .and_then(|interval| self.store.next_retry(interval));
@@ -440,21 +501,34 @@ impl Session {
         !self.transmit_buf().is_empty()
     }
 
-    /// The application has seen an incoming message: queue its PUBACK (QoS 1) or
+    /// The application has seen incoming message `m`: queue its PUBACK (QoS 1) or
     /// PUBREC (QoS 2). QoS 0 does nothing. Dropped when the connection the message
     /// came on is gone: the broker resends it, and a QoS 2 resend is then answered
     /// without a second delivery.
-    pub fn message_delivered(&mut self, qos: QoS, pkid: u16) {
-        match qos {
+    pub fn message_delivered(&mut self, m: &Incoming) {
+        if m.epoch != self.epoch {
+            return;
+        }
+        let pkid = m.pkid;
+        match m.qos {
             QoS::AtMostOnce => {}
-            QoS::AtLeastOnce => self.respond(&Packet::PubAck(Ack { pkid })),
+            QoS::AtLeastOnce => {
+                self.in_qos1 = self.in_qos1.saturating_sub(1);
+                self.respond(&Packet::PubAck(crate::proto::Ack::new(pkid)))
+            }
             // Only for a message still awaiting release: a PUBREC for an id already
             // released would be a stray packet.
             QoS::ExactlyOnce if self.incoming_qos2.contains(&pkid) => {
-                self.respond(&Packet::PubRec(Ack { pkid }))
+                self.respond(&Packet::PubRec(crate::proto::Ack::new(pkid)))
             }
             QoS::ExactlyOnce => {}
         }
+    }
+
+    /// `message_delivered` for message `pkid` of this connection (tests).
+    #[cfg(test)]
+    pub(crate) fn delivered(&mut self, qos: QoS, pkid: u16) {
+        self.message_delivered(&Incoming::for_test(qos, pkid, self.epoch));
     }
 
     /// Where the messages of `Event::Message` events keep their topic and payload.
@@ -529,26 +603,94 @@ impl Session {
         if !self.can_send() {
             return Err(Error::NoConn);
         }
+        let ids = self.ids;
         let mid = self.next_mid().ok_or(Error::QueueSize)?;
+        let start = self.out.pending().len();
         // Filters were validated, so only a packet over 268435455 bytes can fail here.
-        self.out
-            .packet(&packet(mid))
-            .map_err(|_| Error::PayloadSize)?;
+        if self.out.packet(&packet(mid)).is_err() {
+            self.ids = ids;
+            return Err(Error::PayloadSize);
+        }
+        // MQTT-3.1.2-24 (server side, MQTT-3.2.2.3.6): nothing over the server's
+        // Maximum Packet Size; the call then takes no id.
+        let size = self.out.pending().len() - start;
+        if !self.server.fits(size) {
+            self.out.truncate_unwritten(start);
+            self.ids = ids;
+            return Err(Error::OversizePacket);
+        }
         self.pending.insert(mid, kind);
         Ok(mid)
+    }
+
+    /// Outgoing QoS>0 flows allowed in flight: `max_inflight` (0 = unlimited), and
+    /// under MQTT 5 the server's Receive Maximum (MQTT-4.9.0-2).
+    fn quota(&self) -> usize {
+        let own = match self.config.max_inflight {
+            0 => usize::MAX,
+            n => n as usize,
+        };
+        if self.v5() {
+            own.min(self.server.receive_maximum.into())
+        } else {
+            own
+        }
     }
 
     /// Send queued QoS>0 messages while the in-flight window has room.
     fn fill_window(&mut self, now: Instant) {
         if self.state == State::Connected {
-            let c = &self.config;
+            let quota = self.quota();
+            let max_output = self.config.max_output;
+            let mut refused = Vec::new();
+            let refuse = self.refusal();
             self.store
-                .fill_window(now, c.max_inflight, c.max_output, &mut self.out);
+                .fill_window(now, quota, max_output, &mut self.out, &refuse, &mut refused);
+            self.report_refused(refused);
+        }
+    }
+
+    /// What the current server refuses of a message it did not take yet (MQTT 5).
+    fn refusal(&self) -> impl Fn(&output::MsgRef<'_>) -> Option<u8> + 'static {
+        let v5 = self.v5();
+        let auto = self.config.topic_alias_auto;
+        let server = self.server.clone();
+        move |m: &output::MsgRef<'_>| {
+            if !v5 {
+                return None;
+            }
+            let s = &server;
+            if m.qos > s.maximum_qos {
+                return Some(crate::proto::reason::QOS_NOT_SUPPORTED);
+            }
+            if m.retain && !s.retain_available {
+                return Some(crate::proto::reason::RETAIN_NOT_SUPPORTED);
+            }
+            let alias = if m.alias.is_some() || auto { 3 } else { 0 };
+            let size = crate::proto::publish_len(
+                m.topic.len(),
+                m.payload.len(),
+                m.qos,
+                Some(m.props.len() + alias),
+            );
+            (!s.fits(size)).then_some(crate::proto::reason::PACKET_TOO_LARGE)
+        }
+    }
+
+    /// Messages the current server refuses end their flow here, with that reason code
+    /// and no properties (no packet came for them).
+    fn report_refused(&mut self, refused: Vec<(PacketId, u8)>) {
+        for (mid, reason) in refused {
+            self.events.push_back(Event::Published {
+                mid,
+                reason,
+                properties: None,
+            });
         }
     }
 
     fn connack_timeout(&self) -> Duration {
-        match self.config.keep_alive {
+        match self.keep_alive {
             0 => self.config.connack_timeout,
             ka => self
                 .config
@@ -557,8 +699,18 @@ impl Session {
         }
     }
 
+    /// Resending within a connection is for 3.1/3.1.1 only (MQTT-4.4.0-1 forbids it
+    /// under MQTT 5).
     fn retry_interval(&self) -> Option<Duration> {
-        (self.config.retry_interval > 0)
+        (self.config.retry_interval > 0 && !self.v5())
             .then(|| Duration::from_secs(self.config.retry_interval.into()))
+    }
+
+    /// The Session Expiry Interval of this connection's CONNECT (0 when absent).
+    fn session_expiry(&self) -> u32 {
+        self.config
+            .connect_properties
+            .int(prop::SESSION_EXPIRY_INTERVAL)
+            .unwrap_or(0)
     }
 }

@@ -9,8 +9,13 @@
 //! Messages are always sent oldest first, so the messages ever sent form a prefix of the
 //! sequence: everything below `queue_start` has been sent at least once, everything
 //! from it on is still queued. The next queued message is one range lookup away.
+//!
+//! Under MQTT 5 the server's Receive Maximum is a quota on the flows in flight, resends
+//! after a reconnect included (MQTT-4.9.0-2): what the quota does not let through at
+//! CONNACK waits behind `resend_from` and goes, still before anything new, as acks free
+//! the quota.
 
-use super::output::Output;
+use super::output::{MsgRef, Output};
 use crate::proto::{Ack, Packet, PacketId, QoS};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -34,6 +39,10 @@ struct OutMsg {
     payload: Box<[u8]>,
     qos: QoS,
     retain: bool,
+    /// MQTT 5 properties, encoded (no Topic Alias: see `alias`).
+    props: Box<[u8]>,
+    /// MQTT 5 Topic Alias set by the application.
+    alias: Option<u16>,
     state: OutState,
     /// When the last packet of this flow (PUBLISH or PUBREL) was queued for writing.
     sent_at: Option<Instant>,
@@ -50,6 +59,37 @@ pub(super) struct OutStore {
     inflight: usize,
     /// (sent_at, seq) of every sent message, so the retry deadline is the first entry.
     timeline: BTreeSet<(Instant, u64)>,
+    /// Messages sent on an earlier connection and not resent yet on this one (the quota
+    /// held them back) start at this sequence number.
+    resend_from: Option<u64>,
+    /// How many messages from `resend_from` on wait for their resend.
+    resend_pending: usize,
+}
+
+/// Messages sent on an earlier connection still resent, and the quota they get.
+pub(super) struct Resend {
+    pub(super) clean: bool,
+    pub(super) quota: usize,
+}
+
+/// What the current connection's server refuses to take (MQTT 5: a packet over its
+/// Maximum Packet Size, a QoS above its Maximum QoS, retain where it has none), as the
+/// reason code that ends the message's flow; checked as each PUBLISH is about to go,
+/// since the limits of a new connection may be stricter than those it was accepted
+/// under.
+pub(super) type Refuse<'a> = &'a dyn Fn(&MsgRef<'_>) -> Option<u8>;
+
+impl OutMsg {
+    fn as_ref(&self) -> MsgRef<'_> {
+        MsgRef {
+            topic: &self.topic,
+            payload: &self.payload,
+            qos: self.qos,
+            retain: self.retain,
+            props: &self.props,
+            alias: self.alias,
+        }
+    }
 }
 
 impl OutStore {
@@ -68,15 +108,8 @@ impl OutStore {
     }
 
     /// Queue a new message behind every other one. `mid` must not be in use.
-    pub(super) fn push(
-        &mut self,
-        mid: PacketId,
-        topic: &str,
-        payload: &[u8],
-        qos: QoS,
-        retain: bool,
-    ) {
-        debug_assert!(qos != QoS::AtMostOnce && !self.contains(mid));
+    pub(super) fn push(&mut self, mid: PacketId, m: &MsgRef<'_>) {
+        debug_assert!(m.qos != QoS::AtMostOnce && !self.contains(mid));
         let seq = self.next_seq;
         self.next_seq += 1;
         self.by_mid.insert(mid, seq);
@@ -84,10 +117,12 @@ impl OutStore {
             seq,
             OutMsg {
                 mid,
-                topic: topic.into(),
-                payload: payload.into(),
-                qos,
-                retain,
+                topic: m.topic.into(),
+                payload: m.payload.into(),
+                qos: m.qos,
+                retain: m.retain,
+                props: m.props.into(),
+                alias: m.alias,
                 state: OutState::Queued,
                 sent_at: None,
             },
@@ -99,21 +134,64 @@ impl OutStore {
         self.msgs.range(self.queue_start..).next().is_some()
     }
 
-    /// Send queued messages, oldest first, while the window (0 = unlimited) has room
-    /// and the output buffer stays within `max_output` (0 = unlimited): past it they
-    /// stay queued here, as they are, until the buffer drains.
+    /// Send queued messages, oldest first, while the window (`quota` flows in flight)
+    /// has room and the output buffer stays within `max_output` (0 = unlimited): past
+    /// it they stay queued here, as they are, until the buffer drains. Resends held back
+    /// by the quota go first.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn fill_window(
         &mut self,
         now: Instant,
-        max_inflight: u32,
+        quota: usize,
         max_output: usize,
         out: &mut Output,
+        refuse: Refuse<'_>,
+        refused: &mut Vec<(PacketId, u8)>,
     ) {
-        while max_inflight == 0 || self.inflight < max_inflight as usize {
+        if let Some(from) = self.resend_from {
+            let mut next = from;
+            let seqs: Vec<u64> = self
+                .msgs
+                .range(from..self.queue_start)
+                .map(|(&s, _)| s)
+                .collect();
+            for seq in seqs {
+                if self.inflight - self.resend_pending >= quota {
+                    next = seq;
+                    break;
+                }
+                next = seq + 1;
+                self.resend_pending -= 1;
+                let msg = self.msgs.get_mut(&seq).expect("listed above");
+                if msg.state != OutState::WaitPubComp {
+                    if let Some(rc) = refuse(&msg.as_ref()) {
+                        let mid = msg.mid;
+                        self.drop_sent(seq);
+                        refused.push((mid, rc));
+                        continue;
+                    }
+                }
+                put(msg, true, false, out);
+                stamp(&mut self.timeline, seq, msg, now);
+            }
+            self.resend_from = (self.resend_pending > 0).then_some(next);
+            if self.resend_pending > 0 {
+                return;
+            }
+        }
+        while self.inflight < quota {
             let Some((&seq, msg)) = self.msgs.range_mut(self.queue_start..).next() else {
                 break;
             };
-            let len = crate::proto::publish_len(msg.topic.len(), msg.payload.len(), msg.qos);
+            if let Some(rc) = refuse(&msg.as_ref()) {
+                let mid = msg.mid;
+                self.msgs.remove(&seq);
+                self.by_mid.remove(&mid);
+                refused.push((mid, rc));
+                continue;
+            }
+            let props = out.protocol.is_v5().then(|| msg.props.len() + 3);
+            let len = crate::proto::publish_len(msg.topic.len(), msg.payload.len(), msg.qos, props);
             if out.over_limit(len, max_output) {
                 break;
             }
@@ -121,7 +199,7 @@ impl OutStore {
                 QoS::ExactlyOnce => OutState::WaitPubRec,
                 _ => OutState::WaitPubAck,
             };
-            put(msg, false, out);
+            put(msg, false, true, out);
             stamp(&mut self.timeline, seq, msg, now);
             self.queue_start = seq + 1;
             self.inflight += 1;
@@ -140,6 +218,14 @@ impl OutStore {
             self.timeline.remove(&(t, seq));
         }
         self.inflight -= 1;
+        if self.resend_from.is_some_and(|from| seq >= from) {
+            // Acknowledged before its resend (the server kept it from the last
+            // connection).
+            self.resend_pending -= 1;
+            if self.resend_pending == 0 {
+                self.resend_from = None;
+            }
+        }
         true
     }
 
@@ -155,7 +241,7 @@ impl OutStore {
         }
         msg.state = OutState::WaitPubComp;
         if let Some(out) = out {
-            put(msg, false, out);
+            put(msg, false, false, out);
         }
         stamp(&mut self.timeline, seq, msg, now);
         true
@@ -163,15 +249,59 @@ impl OutStore {
 
     /// After CONNACK: resend every message sent on an earlier connection, in original
     /// order and before anything new (MQTT-4.4.0-1): a PUBLISH again with DUP set
-    /// (MQTT-3.3.1-1), a PUBREL again for QoS 2 messages already PUBREC'd. With a clean
-    /// session the broker forgot those, so, as paho 1.6 does, they restart as PUBLISH.
-    pub(super) fn resend_all(&mut self, now: Instant, clean_session: bool, out: &mut Output) {
-        for (&seq, msg) in self.msgs.range_mut(..self.queue_start) {
-            if clean_session && msg.state == OutState::WaitPubComp {
+    /// (MQTT-3.3.1-1) and its full topic, a PUBREL again for QoS 2 messages already
+    /// PUBREC'd. With a clean session the broker forgot those, so, as paho 1.6 does,
+    /// they restart as PUBLISH. At most `quota` go now; the rest wait for room.
+    pub(super) fn resend_all(
+        &mut self,
+        now: Instant,
+        r: Resend,
+        out: &mut Output,
+        refuse: Refuse<'_>,
+        refused: &mut Vec<(PacketId, u8)>,
+    ) {
+        self.resend_from = None;
+        self.resend_pending = 0;
+        let mut sent = 0;
+        let seqs: Vec<u64> = self
+            .msgs
+            .range(..self.queue_start)
+            .map(|(&s, _)| s)
+            .collect();
+        for seq in seqs {
+            let msg = self.msgs.get_mut(&seq).expect("listed above");
+            if r.clean && msg.state == OutState::WaitPubComp {
                 msg.state = OutState::WaitPubRec;
             }
-            put(msg, true, out);
+            if sent >= r.quota {
+                if self.resend_from.is_none() {
+                    self.resend_from = Some(seq);
+                }
+                self.resend_pending += 1;
+                continue;
+            }
+            if msg.state != OutState::WaitPubComp {
+                if let Some(rc) = refuse(&msg.as_ref()) {
+                    let mid = msg.mid;
+                    self.drop_sent(seq);
+                    refused.push((mid, rc));
+                    continue;
+                }
+            }
+            put(msg, true, false, out);
             stamp(&mut self.timeline, seq, msg, now);
+            sent += 1;
+        }
+    }
+
+    /// Forget a message sent on an earlier connection that the current server refuses.
+    fn drop_sent(&mut self, seq: u64) {
+        if let Some(msg) = self.msgs.remove(&seq) {
+            self.by_mid.remove(&msg.mid);
+            if let Some(t) = msg.sent_at {
+                self.timeline.remove(&(t, seq));
+            }
+            self.inflight -= 1;
         }
     }
 
@@ -187,7 +317,7 @@ impl OutStore {
                 break;
             }
             let msg = self.msgs.get_mut(&seq).expect("timeline and msgs agree");
-            put(msg, true, out);
+            put(msg, true, false, out);
             // `interval` > 0, so the new stamp is not due yet and the loop ends.
             stamp(&mut self.timeline, seq, msg, now);
         }
@@ -248,6 +378,15 @@ impl OutStore {
                 }
             }
         }
+        let waiting = self
+            .resend_from
+            .map_or(0, |from| self.msgs.range(from..self.queue_start).count());
+        if waiting != self.resend_pending {
+            return Err(format!(
+                "{waiting} messages wait for a resend, {} counted",
+                self.resend_pending
+            ));
+        }
         if sent != self.inflight || self.timeline.len() != sent {
             return Err(format!(
                 "{sent} sent, inflight {}, timeline {}",
@@ -265,11 +404,12 @@ impl OutStore {
 }
 
 /// Write the packet `msg`'s state calls for: PUBREL while waiting for PUBCOMP, else the
-/// PUBLISH itself.
-fn put(msg: &OutMsg, dup: bool, out: &mut Output) {
+/// PUBLISH itself (`fresh`: its first sending on this connection, which may use a
+/// Topic Alias).
+fn put(msg: &OutMsg, dup: bool, fresh: bool, out: &mut Output) {
     let r = match msg.state {
-        OutState::WaitPubComp => out.packet(&Packet::PubRel(Ack { pkid: msg.mid })),
-        _ => out.publish(&msg.topic, &msg.payload, msg.qos, msg.retain, dup, msg.mid),
+        OutState::WaitPubComp => out.packet(&Packet::PubRel(Ack::new(msg.mid))),
+        _ => out.publish(&msg.as_ref(), dup, msg.mid, fresh),
     };
     // Topic and payload size were checked by `Session::publish`, so this cannot fail;
     // `Output` leaves nothing partial behind if it somehow did.

@@ -5,8 +5,9 @@
 //! has been written (paho's `on_publish` for QoS 0). Each one leaves a marker (stream
 //! offset of its end, mid) instead of any per-message allocation.
 
+use super::aliases::{AliasUse, OutAliases};
 use super::Event;
-use crate::proto::{self, Packet, ProtoError, QoS};
+use crate::proto::{self, Packet, ProtoError, ProtocolVersion, PublishV5, QoS};
 use std::collections::VecDeque;
 
 /// Written-out prefix size past which the buffer is compacted even though unwritten
@@ -17,8 +18,25 @@ const COMPACT_AT: usize = 64 * 1024;
 /// does not leave an idle client holding its size for ever.
 pub(super) const KEEP_CAPACITY: usize = 64 * 1024;
 
-#[derive(Debug, Default)]
+/// A PUBLISH to encode: the message as the application gave it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct MsgRef<'a> {
+    pub(super) topic: &'a str,
+    pub(super) payload: &'a [u8],
+    pub(super) qos: QoS,
+    pub(super) retain: bool,
+    /// MQTT 5: its properties, encoded, without any Topic Alias.
+    pub(super) props: &'a [u8],
+    /// MQTT 5: the Topic Alias the application set.
+    pub(super) alias: Option<u16>,
+}
+
+#[derive(Debug)]
 pub(super) struct Output {
+    /// The protocol of the connection the bytes are for.
+    pub(super) protocol: ProtocolVersion,
+    /// MQTT 5 outgoing topic aliases of this connection.
+    pub(super) aliases: OutAliases,
     buf: Vec<u8>,
     /// Bytes of `buf` already written.
     pos: usize,
@@ -27,6 +45,19 @@ pub(super) struct Output {
     /// (stream offset just past the packet, mid) for each unwritten QoS 0 PUBLISH, in
     /// stream order.
     qos0: VecDeque<(u64, u16)>,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            protocol: ProtocolVersion::V311,
+            aliases: OutAliases::default(),
+            buf: Vec::new(),
+            pos: 0,
+            base: 0,
+            qos0: VecDeque::new(),
+        }
+    }
 }
 
 impl Output {
@@ -57,23 +88,54 @@ impl Output {
 
     /// Append one packet; on failure nothing partial is left behind.
     pub(super) fn packet(&mut self, packet: &Packet) -> Result<(), ProtoError> {
-        let start = self.buf.len();
-        proto::encode(packet, &mut self.buf).inspect_err(|_| self.buf.truncate(start))
+        proto::encode(packet, self.protocol, &mut self.buf)
     }
 
-    /// Append one PUBLISH; on failure nothing partial is left behind.
+    /// Append one PUBLISH; on failure nothing partial is left behind. Under MQTT 5 a
+    /// `fresh` message (not a resend after a reconnect, which carries its full topic)
+    /// may go out with a Topic Alias, the application's or an automatic one.
     pub(super) fn publish(
         &mut self,
-        topic: &str,
-        payload: &[u8],
-        qos: QoS,
-        retain: bool,
+        m: &MsgRef<'_>,
         dup: bool,
         pkid: u16,
+        fresh: bool,
     ) -> Result<(), ProtoError> {
         let start = self.buf.len();
-        proto::encode_publish(&mut self.buf, topic, payload, qos, retain, dup, pkid)
-            .inspect_err(|_| self.buf.truncate(start))
+        let (topic, v5) = if self.protocol.is_v5() {
+            let AliasUse { alias, send_topic } = if fresh {
+                self.aliases.choose(m.topic, m.alias)
+            } else {
+                AliasUse::NONE
+            };
+            let topic = if send_topic { m.topic } else { "" };
+            (
+                topic,
+                Some(PublishV5 {
+                    props: m.props,
+                    alias,
+                }),
+            )
+        } else {
+            (m.topic, None)
+        };
+        proto::encode_publish(
+            &mut self.buf,
+            topic,
+            m.payload,
+            m.qos,
+            m.retain,
+            dup,
+            pkid,
+            v5,
+        )
+        .inspect_err(|_| self.buf.truncate(start))
+    }
+
+    /// Drop what was appended after the first `len` unwritten bytes (a packet just
+    /// encoded and then refused); written bytes are never touched.
+    pub(super) fn truncate_unwritten(&mut self, len: usize) {
+        self.buf.truncate(self.pos + len);
     }
 
     /// Remember that the packet just appended is QoS 0 message `mid`.
@@ -97,7 +159,11 @@ impl Output {
                 break;
             }
             self.qos0.pop_front();
-            events.push_back(Event::Published { mid });
+            events.push_back(Event::Published {
+                mid,
+                reason: 0,
+                properties: None,
+            });
         }
         if self.pos == self.buf.len() {
             self.empty();
@@ -118,15 +184,30 @@ mod tests {
     fn an_emptied_buffer_gives_back_big_allocations() {
         let mut out = Output::default();
         let mut events = VecDeque::new();
-        out.publish("t", &vec![1; 1 << 20], QoS::AtMostOnce, false, false, 0)
-            .unwrap();
+        let payload = vec![1; 1 << 20];
+        let m = MsgRef {
+            topic: "t",
+            payload: &payload,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            props: &[],
+            alias: None,
+        };
+        out.publish(&m, false, 0, true).unwrap();
         out.mark_qos0(1);
         assert!(out.buf.capacity() > 1 << 20);
         let n = out.pending().len();
         out.consume(n - 1, &mut events);
         assert!(events.is_empty());
         out.consume(1, &mut events);
-        assert_eq!(events, [Event::Published { mid: 1 }]);
+        assert_eq!(
+            events,
+            [Event::Published {
+                mid: 1,
+                reason: 0,
+                properties: None
+            }]
+        );
         assert!(out.buf.capacity() <= KEEP_CAPACITY);
         assert!(out.pending().is_empty());
     }

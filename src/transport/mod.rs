@@ -93,6 +93,13 @@ pub trait Transport: Send {
     }
     /// The socket to watch.
     fn fd(&self) -> RawFd;
+    /// Close the sending direction (TCP FIN after the bytes written so far), before a
+    /// close that follows a farewell packet.
+    fn shutdown_write(&mut self) {
+        // SAFETY: shutdown on the transport's own open socket; errors (already closed,
+        // not connected) leave nothing to do.
+        unsafe { libc::shutdown(self.fd(), libc::SHUT_WR) };
+    }
     /// The mio source for registration.
     fn source(&mut self) -> &mut mio::net::TcpStream;
     /// For plain TCP, the socket itself, which the caller may write to directly (bytes

@@ -236,7 +236,7 @@ static void helper_argument_checks(void) {
     CHECK_LT(h_now_ms() - t0, 3000 * h_time_scale());
 
     CHECK(mqttc_message_copy(NULL) == NULL);
-    mqttc_message m = {1, NULL, "x", 1, 0, false, false};
+    mqttc_message m = {1, NULL, "x", 1, 0, false, false, NULL};
     CHECK(mqttc_message_copy(&m) == NULL); /* NULL topic */
     m.topic = "t";
     m.payloadlen = -1;

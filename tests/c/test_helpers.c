@@ -64,7 +64,7 @@ static void topic_matches_sub_table(void) {
 static void message_copy_is_deep(void) {
     char topic[] = "a/topic";
     unsigned char payload[] = {0, 'x', 0, 0xff, 7};
-    mqttc_message m = {42, topic, payload, (int)sizeof payload, 2, true, true};
+    mqttc_message m = {42, topic, payload, (int)sizeof payload, 2, true, true, NULL};
     mqttc_message *cp = mqttc_message_copy(&m);
     CHECK(cp != NULL);
     CHECK(cp != &m);
@@ -87,7 +87,7 @@ static void message_copy_is_deep(void) {
     CHECK_MEMEQ(cp2->payload, cp2->payloadlen, want, sizeof want);
     mqttc_message_free(cp2);
     /* empty payload */
-    mqttc_message e = {0, "e", NULL, 0, 0, false, false};
+    mqttc_message e = {0, "e", NULL, 0, 0, false, false, NULL};
     cp = mqttc_message_copy(&e);
     CHECK(cp != NULL);
     CHECK_EQ(cp->payloadlen, 0);

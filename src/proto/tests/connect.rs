@@ -4,6 +4,7 @@ use super::*;
 
 fn connect(protocol: ProtocolVersion, client_id: &str) -> Connect {
     Connect {
+        properties: Default::default(),
         protocol,
         client_id: client_id.into(),
         clean_session: true,
@@ -29,11 +30,13 @@ fn spec_example_variable_header() {
     // MQTT 3.1.1 figure 3.6: user name, password, will QoS 1, will flag, clean session
     // (flags 0xCE), keep alive 10.
     let p = Packet::Connect(Connect {
+        properties: Default::default(),
         protocol: ProtocolVersion::V311,
         client_id: "cid".into(),
         clean_session: true,
         keep_alive: 10,
         will: Some(LastWill {
+            properties: Default::default(),
             topic: "w/t".into(),
             payload: b"bye".to_vec(),
             qos: QoS::AtLeastOnce,
@@ -96,6 +99,7 @@ fn v31_uses_mqisdp_level_3() {
 fn empty_will_payload_and_password_are_zero_length_fields() {
     let mut c = connect(ProtocolVersion::V311, "c");
     c.will = Some(LastWill {
+        properties: Default::default(),
         topic: "t".into(),
         payload: vec![],
         qos: QoS::ExactlyOnce,
@@ -132,6 +136,7 @@ fn username_without_password() {
 fn binary_password_and_will_payload_are_kept_verbatim() {
     let mut c = connect(ProtocolVersion::V311, "c");
     c.will = Some(LastWill {
+        properties: Default::default(),
         topic: "t".into(),
         payload: vec![0x00, 0xFF, 0xC0],
         qos: QoS::AtMostOnce,
@@ -197,7 +202,7 @@ fn malformed_flags() {
 fn invalid_protocol_name_or_level() {
     for (name, level) in [
         (&b"MQTT"[..], 3),
-        (b"MQTT", 5),
+        (b"MQTT", 6),
         (b"MQIsdp", 4),
         (b"mqtt", 4),
         (b"MQTT\0", 4),
@@ -259,30 +264,31 @@ fn over_long_fields_are_not_encoded() {
     c.client_id = long.clone();
     let mut out = vec![];
     assert_eq!(
-        encode(&Packet::Connect(c.clone()), &mut out),
+        encode(&Packet::Connect(c.clone()), ProtocolVersion::V311, &mut out),
         Err(ProtoError::StringTooLong)
     );
     c.client_id = "c".into();
     c.password = Some(vec![0; 65_536]);
     assert_eq!(
-        encode(&Packet::Connect(c.clone()), &mut out),
+        encode(&Packet::Connect(c.clone()), ProtocolVersion::V311, &mut out),
         Err(ProtoError::StringTooLong)
     );
     c.password = None;
     c.will = Some(LastWill {
+        properties: Default::default(),
         topic: "t".into(),
         payload: vec![0; 65_536],
         qos: QoS::AtMostOnce,
         retain: false,
     });
     assert_eq!(
-        encode(&Packet::Connect(c.clone()), &mut out),
+        encode(&Packet::Connect(c.clone()), ProtocolVersion::V311, &mut out),
         Err(ProtoError::StringTooLong)
     );
     c.will = None;
     c.username = Some(long);
     assert_eq!(
-        encode(&Packet::Connect(c), &mut out),
+        encode(&Packet::Connect(c), ProtocolVersion::V311, &mut out),
         Err(ProtoError::StringTooLong)
     );
     assert!(out.is_empty(), "output untouched on error");
@@ -292,6 +298,7 @@ fn over_long_fields_are_not_encoded() {
 fn connack() {
     let ack = |session_present, code| {
         Packet::ConnAck(ConnAck {
+            properties: Default::default(),
             session_present,
             code,
         })
@@ -318,6 +325,7 @@ fn connack_flags() {
     // In 3.1 the byte is reserved and unused: anything goes, no session is reported.
     for flags in [0x00, 0x01, 0x02, 0xFF] {
         let want = Packet::ConnAck(ConnAck {
+            properties: Default::default(),
             session_present: false,
             code: 2,
         });

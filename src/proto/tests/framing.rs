@@ -49,6 +49,7 @@ fn remaining_length_boundaries_encode_and_peek() {
 /// A PUBLISH "a" with QoS 0 and a payload making the remaining length `len`.
 fn publish_of_remaining_length(len: usize) -> Publish {
     Publish {
+        properties: Default::default(),
         dup: false,
         qos: QoS::AtMostOnce,
         retain: false,
@@ -64,7 +65,7 @@ fn remaining_length_boundaries_in_real_packets() {
         let p = Packet::Publish(publish_of_remaining_length(len));
         let out = encoded(&p);
         assert_eq!(out.len(), 1 + bytes.len() + len);
-        assert_eq!(out.len(), publish_len(1, len - 3, QoS::AtMostOnce));
+        assert_eq!(out.len(), publish_len(1, len - 3, QoS::AtMostOnce, None));
         assert_eq!(out[0], 0x30);
         assert_eq!(&out[1..1 + bytes.len()], bytes);
         assert_eq!(&out[1 + bytes.len()..][..3], &[0x00, 0x01, b'a']);
@@ -87,7 +88,16 @@ fn remaining_length_over_the_limit_is_not_encoded() {
     // Zeroed allocations are lazy: this costs no real memory.
     let payload = vec![0u8; MAX_REMAINING_LENGTH - 2];
     let mut out = vec![0xAB];
-    let r = encode_publish(&mut out, "a", &payload, QoS::AtMostOnce, false, false, 0);
+    let r = encode_publish(
+        &mut out,
+        "a",
+        &payload,
+        QoS::AtMostOnce,
+        false,
+        false,
+        0,
+        None,
+    );
     assert_eq!(r, Err(ProtoError::PayloadTooLarge));
     assert_eq!(out, [0xAB], "output untouched on error");
     let r = encode_publish(
@@ -98,11 +108,12 @@ fn remaining_length_over_the_limit_is_not_encoded() {
         false,
         false,
         1,
+        None,
     );
     assert_eq!(r, Err(ProtoError::PayloadTooLarge), "the packet id counts");
     assert_eq!(out, [0xAB]);
     assert_eq!(
-        publish_len(1, MAX_REMAINING_LENGTH - 3, QoS::AtMostOnce),
+        publish_len(1, MAX_REMAINING_LENGTH - 3, QoS::AtMostOnce, None),
         MAX_REMAINING_LENGTH + 5
     );
 }
@@ -133,7 +144,7 @@ fn non_minimal_remaining_length_is_accepted() {
     );
     assert_eq!(
         decode(&[0x40, 0x82, 0x80, 0x00, 0x00, 0x07], &v311()),
-        Ok(Some((Packet::PubAck(Ack { pkid: 7 }), 6)))
+        Ok(Some((Packet::PubAck(Ack::new(7)), 6)))
     );
 }
 
@@ -212,8 +223,16 @@ fn fixed_header_flags_are_checked_for_every_byte1() {
 fn header_only_packets() {
     assert_wire(&Packet::PingReq, &[0xC0, 0x00], &v311());
     assert_wire(&Packet::PingResp, &[0xD0, 0x00], &v311());
-    assert_wire(&Packet::Disconnect, &[0xE0, 0x00], &v311());
-    assert_wire(&Packet::Disconnect, &[0xE0, 0x00], &v31());
+    assert_wire(
+        &Packet::Disconnect(Disconnect::normal()),
+        &[0xE0, 0x00],
+        &v311(),
+    );
+    assert_wire(
+        &Packet::Disconnect(Disconnect::normal()),
+        &[0xE0, 0x00],
+        &v31(),
+    );
 }
 
 #[test]
@@ -236,6 +255,7 @@ fn stream() -> Vec<(Packet, Vec<u8>)> {
         (Packet::PingReq, vec![0xC0, 0x00]),
         (
             Packet::Publish(Publish {
+                properties: Default::default(),
                 dup: false,
                 qos: QoS::AtLeastOnce,
                 retain: true,
@@ -247,42 +267,32 @@ fn stream() -> Vec<(Packet, Vec<u8>)> {
                 0x33, 0x09, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x0A, b'h', b'i',
             ],
         ),
-        (
-            Packet::PubAck(Ack { pkid: 10 }),
-            vec![0x40, 0x02, 0x00, 0x0A],
-        ),
-        (
-            Packet::PubRec(Ack { pkid: 11 }),
-            vec![0x50, 0x02, 0x00, 0x0B],
-        ),
-        (
-            Packet::PubRel(Ack { pkid: 11 }),
-            vec![0x62, 0x02, 0x00, 0x0B],
-        ),
-        (
-            Packet::PubComp(Ack { pkid: 11 }),
-            vec![0x70, 0x02, 0x00, 0x0B],
-        ),
+        (Packet::PubAck(Ack::new(10)), vec![0x40, 0x02, 0x00, 0x0A]),
+        (Packet::PubRec(Ack::new(11)), vec![0x50, 0x02, 0x00, 0x0B]),
+        (Packet::PubRel(Ack::new(11)), vec![0x62, 0x02, 0x00, 0x0B]),
+        (Packet::PubComp(Ack::new(11)), vec![0x70, 0x02, 0x00, 0x0B]),
         (
             Packet::SubAck(SubAck {
+                properties: Default::default(),
                 pkid: 2,
                 return_codes: vec![1],
             }),
             vec![0x90, 0x03, 0x00, 0x02, 0x01],
         ),
         (
-            Packet::UnsubAck(Ack { pkid: 3 }),
+            Packet::UnsubAck(UnsubAck::new(3)),
             vec![0xB0, 0x02, 0x00, 0x03],
         ),
         (
             Packet::ConnAck(ConnAck {
+                properties: Default::default(),
                 session_present: true,
                 code: 0,
             }),
             vec![0x20, 0x02, 0x01, 0x00],
         ),
         (Packet::PingResp, vec![0xD0, 0x00]),
-        (Packet::Disconnect, vec![0xE0, 0x00]),
+        (Packet::Disconnect(Disconnect::normal()), vec![0xE0, 0x00]),
     ]
 }
 
@@ -322,8 +332,13 @@ fn stream_fed_one_byte_at_a_time() {
 #[test]
 fn encode_appends_to_what_is_already_there() {
     let mut out = vec![0x01, 0x02];
-    encode(&Packet::PingReq, &mut out).unwrap();
-    encode(&Packet::PubAck(Ack { pkid: 0x1234 }), &mut out).unwrap();
+    encode(&Packet::PingReq, ProtocolVersion::V311, &mut out).unwrap();
+    encode(
+        &Packet::PubAck(Ack::new(0x1234)),
+        ProtocolVersion::V311,
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(out, [0x01, 0x02, 0xC0, 0x00, 0x40, 0x02, 0x12, 0x34]);
 }
 
@@ -331,7 +346,7 @@ fn encode_appends_to_what_is_already_there() {
 fn encode_reserves_the_exact_size() {
     for (p, bytes) in stream().into_iter().filter(|(_, b)| b.len() >= 8) {
         let mut out = Vec::new();
-        encode(&p, &mut out).unwrap();
+        encode(&p, ProtocolVersion::V311, &mut out).unwrap();
         assert_eq!(out, bytes);
         assert_eq!(out.capacity(), out.len(), "{p:?}");
     }

@@ -3,10 +3,12 @@
 
 mod connect;
 mod framing;
+mod properties;
 mod props;
 mod publish;
 mod subscribe;
 mod topic;
+mod v5;
 
 use super::*;
 
@@ -21,16 +23,31 @@ pub(super) fn v31() -> DecodeOptions {
     }
 }
 
+pub(super) fn v5() -> DecodeOptions {
+    DecodeOptions {
+        protocol: ProtocolVersion::V5,
+        ..DecodeOptions::default()
+    }
+}
+
 pub(super) fn encoded(packet: &Packet) -> Vec<u8> {
+    encoded_as(packet, ProtocolVersion::V311)
+}
+
+pub(super) fn encoded_as(packet: &Packet, protocol: ProtocolVersion) -> Vec<u8> {
     let mut out = Vec::new();
-    encode(packet, &mut out).expect("encode");
+    encode(packet, protocol, &mut out).expect("encode");
     out
 }
 
 /// `packet` encodes to exactly `bytes`, `bytes` decode to exactly `packet` using all of
 /// them, and every proper prefix of `bytes` asks for more.
 pub(super) fn assert_wire(packet: &Packet, bytes: &[u8], opts: &DecodeOptions) {
-    assert_eq!(encoded(packet), bytes, "encoding of {packet:?}");
+    assert_eq!(
+        encoded_as(packet, opts.protocol),
+        bytes,
+        "encoding of {packet:?}"
+    );
     assert_decodes(bytes, packet, opts);
 }
 

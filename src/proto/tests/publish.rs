@@ -4,6 +4,7 @@ use super::*;
 
 fn publish(qos: QoS, topic: &str, pkid: u16, payload: &[u8]) -> Publish {
     Publish {
+        properties: Default::default(),
         dup: false,
         qos,
         retain: false,
@@ -36,7 +37,17 @@ fn qos0_has_no_packet_id() {
     assert_wire(&p, &bytes, &v311());
     // A packet id passed with QoS 0 is not written.
     let mut out = vec![];
-    encode_publish(&mut out, "t", b"hello", QoS::AtMostOnce, false, false, 99).unwrap();
+    encode_publish(
+        &mut out,
+        "t",
+        b"hello",
+        QoS::AtMostOnce,
+        false,
+        false,
+        99,
+        None,
+    )
+    .unwrap();
     assert_eq!(out, bytes);
 }
 
@@ -82,9 +93,22 @@ fn encode_publish_matches_encode_and_publish_len() {
             p.retain = true;
             let via_encode = encoded(&Packet::Publish(p.clone()));
             let mut direct = Vec::new();
-            encode_publish(&mut direct, topic, &p.payload, qos, true, false, p.pkid).unwrap();
+            encode_publish(
+                &mut direct,
+                topic,
+                &p.payload,
+                qos,
+                true,
+                false,
+                p.pkid,
+                None,
+            )
+            .unwrap();
             assert_eq!(direct, via_encode);
-            assert_eq!(direct.len(), publish_len(topic.len(), payload_len, qos));
+            assert_eq!(
+                direct.len(),
+                publish_len(topic.len(), payload_len, qos, None)
+            );
             // One exact reservation into an empty buffer (Vec never allocates fewer
             // than 8 bytes).
             assert_eq!(direct.capacity(), direct.len().max(8));
@@ -187,17 +211,20 @@ fn truncated_publish() {
 fn topic_length_limits_on_encode() {
     let ok = "t".repeat(65_535);
     let mut out = vec![];
-    encode_publish(&mut out, &ok, b"", QoS::AtMostOnce, false, false, 0).unwrap();
+    encode_publish(&mut out, &ok, b"", QoS::AtMostOnce, false, false, 0, None).unwrap();
     assert_eq!(&out[..6], &[0x30, 0x81, 0x80, 0x04, 0xFF, 0xFF]);
     assert_eq!(out.len(), 4 + 65_537);
     let p = Packet::Publish(publish(QoS::AtMostOnce, &ok, 0, b""));
     assert_eq!(decode(&out, &v311()), Ok(Some((p, out.len()))));
     let long = "t".repeat(65_536);
     let mut out = vec![];
-    let r = encode_publish(&mut out, &long, b"", QoS::AtMostOnce, false, false, 0);
+    let r = encode_publish(&mut out, &long, b"", QoS::AtMostOnce, false, false, 0, None);
     assert_eq!(r, Err(ProtoError::StringTooLong));
     let p = Packet::Publish(publish(QoS::AtMostOnce, &long, 0, b""));
-    assert_eq!(encode(&p, &mut out), Err(ProtoError::StringTooLong));
+    assert_eq!(
+        encode(&p, ProtocolVersion::V311, &mut out),
+        Err(ProtoError::StringTooLong)
+    );
     assert!(out.is_empty());
 }
 
@@ -209,20 +236,12 @@ fn acks() {
         (Packet::PubRec, 0x50),
         (Packet::PubRel, 0x62),
         (Packet::PubComp, 0x70),
-        (Packet::UnsubAck, 0xB0),
+        (|a: Ack| Packet::UnsubAck(UnsubAck::new(a.pkid)), 0xB0),
     ];
     for &(make, byte1) in cases {
-        assert_wire(&make(Ack { pkid: 1 }), &[byte1, 0x02, 0x00, 0x01], &v311());
-        assert_wire(
-            &make(Ack { pkid: 0xABCD }),
-            &[byte1, 0x02, 0xAB, 0xCD],
-            &v31(),
-        );
-        assert_wire(
-            &make(Ack { pkid: 0xFFFF }),
-            &[byte1, 0x02, 0xFF, 0xFF],
-            &v311(),
-        );
+        assert_wire(&make(Ack::new(1)), &[byte1, 0x02, 0x00, 0x01], &v311());
+        assert_wire(&make(Ack::new(0xABCD)), &[byte1, 0x02, 0xAB, 0xCD], &v31());
+        assert_wire(&make(Ack::new(0xFFFF)), &[byte1, 0x02, 0xFF, 0xFF], &v311());
         // MQTT-2.3.1-1.
         assert_malformed(
             &[byte1, 0x02, 0x00, 0x00],

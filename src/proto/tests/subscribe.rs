@@ -4,13 +4,18 @@ use super::*;
 
 fn subscribe(pkid: u16, filters: &[(&str, QoS)]) -> Packet {
     Packet::Subscribe(Subscribe {
+        properties: Default::default(),
         pkid,
-        filters: filters.iter().map(|&(f, q)| (f.to_owned(), q)).collect(),
+        filters: filters
+            .iter()
+            .map(|&(f, q)| (f.to_owned(), q.into()))
+            .collect(),
     })
 }
 
 fn unsubscribe(pkid: u16, filters: &[&str]) -> Packet {
     Packet::Unsubscribe(Unsubscribe {
+        properties: Default::default(),
         pkid,
         filters: filters.iter().map(|&f| f.to_owned()).collect(),
     })
@@ -48,6 +53,7 @@ fn subscribe_wildcards_and_qos0() {
 fn suback_spec_example() {
     // MQTT 3.1.1 figure 3.26: granted 0, 1, 2 and failure.
     let p = Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: 10,
         return_codes: vec![0x00, 0x01, 0x02, 0x80],
     });
@@ -79,7 +85,7 @@ fn unsubscribe_spec_example() {
 #[test]
 fn unsuback() {
     assert_wire(
-        &Packet::UnsubAck(Ack { pkid: 10 }),
+        &Packet::UnsubAck(UnsubAck::new(10)),
         &[0xB0, 0x02, 0x00, 0x0A],
         &v311(),
     );
@@ -211,9 +217,12 @@ fn over_long_filter_is_not_encoded() {
     let long = "f".repeat(65_536);
     let mut out = vec![];
     let p = subscribe(1, &[("a", QoS::AtMostOnce), (&long, QoS::AtMostOnce)]);
-    assert_eq!(encode(&p, &mut out), Err(ProtoError::StringTooLong));
     assert_eq!(
-        encode(&unsubscribe(1, &[&long]), &mut out),
+        encode(&p, ProtocolVersion::V311, &mut out),
+        Err(ProtoError::StringTooLong)
+    );
+    assert_eq!(
+        encode(&unsubscribe(1, &[&long]), ProtocolVersion::V311, &mut out),
         Err(ProtoError::StringTooLong)
     );
     assert!(out.is_empty());

@@ -2,7 +2,7 @@
 
 use super::harness::*;
 use crate::error::Error;
-use crate::proto::{Connect, LastWill, Packet, ProtocolVersion, QoS};
+use crate::proto::{Connect, Disconnect, LastWill, Packet, ProtocolVersion, QoS};
 use crate::session::{SessionConfig, State};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ fn connect_sends_connect_from_config() {
         clean_session: false,
         keep_alive: 17,
         will: Some(LastWill {
+            properties: Default::default(),
             topic: "will/t".into(),
             payload: b"bye".to_vec(),
             qos: QoS::AtLeastOnce,
@@ -30,11 +31,13 @@ fn connect_sends_connect_from_config() {
     assert_eq!(
         p.sent(),
         [Packet::Connect(Connect {
+            properties: Default::default(),
             protocol: ProtocolVersion::V31,
             client_id: "client-7".into(),
             clean_session: false,
             keep_alive: 17,
             will: Some(LastWill {
+                properties: Default::default(),
                 topic: "will/t".into(),
                 payload: b"bye".to_vec(),
                 qos: QoS::AtLeastOnce,
@@ -67,6 +70,7 @@ fn connack_accepted() {
     p.s.connect(p.now);
     p.sent();
     p.feed_ok(Packet::ConnAck(crate::proto::ConnAck {
+        properties: Default::default(),
         session_present: true,
         code: 0,
     }));
@@ -184,13 +188,16 @@ fn packet_after_refused_connack_is_a_protocol_error() {
 fn server_only_packets_are_protocol_errors() {
     let subscribe = Packet::Subscribe(crate::proto::Subscribe {
         pkid: 1,
-        filters: vec![("a".into(), QoS::AtMostOnce)],
+        filters: vec![("a".into(), QoS::AtMostOnce.into())],
+        properties: Default::default(),
     });
     let unsubscribe = Packet::Unsubscribe(crate::proto::Unsubscribe {
+        properties: Default::default(),
         pkid: 1,
         filters: vec!["a".into()],
     });
     let connect = Packet::Connect(Connect {
+        properties: Default::default(),
         protocol: ProtocolVersion::V311,
         client_id: "x".into(),
         clean_session: true,
@@ -204,7 +211,7 @@ fn server_only_packets_are_protocol_errors() {
         (subscribe, "SUBSCRIBE"),
         (unsubscribe, "UNSUBSCRIBE"),
         (Packet::PingReq, "PINGREQ"),
-        (Packet::Disconnect, "DISCONNECT"),
+        (Packet::Disconnect(Disconnect::normal()), "DISCONNECT"),
     ] {
         let mut p = Peer::connected(cfg());
         match p.feed(packet) {
@@ -262,7 +269,7 @@ fn nothing_is_sent_after_disconnect() {
     ));
     // An incoming PUBREL is not answered either.
     p.feed_ok(pubrel(9));
-    assert_eq!(p.sent(), [Packet::Disconnect]);
+    assert_eq!(p.sent(), [Packet::Disconnect(Disconnect::normal())]);
 }
 
 #[test]
@@ -299,7 +306,7 @@ fn connack_after_disconnect_while_connecting() {
     p.s.disconnect(p.now).unwrap();
     let sent = p.sent();
     assert!(
-        matches!(sent[..], [Packet::Connect(_), Packet::Disconnect]),
+        matches!(sent[..], [Packet::Connect(_), Packet::Disconnect(_)]),
         "{sent:?}"
     );
     // The broker answers CONNECT before it reads DISCONNECT: not a protocol error, and

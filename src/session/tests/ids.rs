@@ -29,7 +29,7 @@ fn wrap_skips_ids_in_use_by_any_flow() {
     assert_eq!(publish_ids(&p.sent()), [(1, false), (6, false)]);
     // Once their flows end the ids come round again on the next wrap.
     p.feed_ok(puback(2));
-    p.feed_ok(Packet::UnsubAck(crate::proto::Ack { pkid: 4 }));
+    p.feed_ok(Packet::UnsubAck(crate::proto::UnsubAck::new(4)));
     p.feed_ok(pubcomp(5));
     assert_eq!(
         p.events(),

@@ -13,6 +13,7 @@ fn server_stream() -> Vec<u8> {
         connack(0),
         puback(1),
         Packet::SubAck(SubAck {
+            properties: Default::default(),
             pkid: 2,
             return_codes: vec![1],
         }),

@@ -11,3 +11,5 @@ mod queue;
 mod reconnect;
 mod subscribe;
 mod timers;
+mod v5_connect;
+mod v5_flows;

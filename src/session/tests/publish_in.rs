@@ -1,7 +1,7 @@
 //! Incoming PUBLISH flows: acknowledgements wait for the application, QoS 2 exactly once.
 
 use super::harness::*;
-use crate::proto::{Packet, QoS};
+use crate::proto::{Packet, ProtocolVersion, QoS};
 use crate::session::SessionConfig;
 
 #[test]
@@ -18,7 +18,7 @@ fn incoming_qos0_is_delivered_and_not_acknowledged() {
             false
         ))]
     );
-    p.s.message_delivered(QoS::AtMostOnce, 0);
+    p.s.delivered(QoS::AtMostOnce, 0);
     assert!(!p.s.wants_write());
 }
 
@@ -37,7 +37,7 @@ fn incoming_qos1_puback_only_after_delivery() {
         ))]
     );
     assert!(!p.s.wants_write());
-    p.s.message_delivered(QoS::AtLeastOnce, 42);
+    p.s.delivered(QoS::AtLeastOnce, 42);
     assert_eq!(p.sent_bytes(), [0x40, 2, 0, 42]);
 }
 
@@ -66,7 +66,7 @@ fn incoming_qos2_delivered_exactly_once() {
         ))]
     );
     assert!(!p.s.wants_write());
-    p.s.message_delivered(QoS::ExactlyOnce, 7);
+    p.s.delivered(QoS::ExactlyOnce, 7);
     assert_eq!(p.sent_bytes(), [0x50, 2, 0, 7]);
     // The broker did not see PUBREC and resends: acknowledged again, not delivered.
     p.feed_ok(publish_pkt("in/2", b"two", QoS::ExactlyOnce, 7, true));
@@ -112,7 +112,7 @@ fn message_delivered_for_released_qos2_sends_nothing() {
     p.feed_ok(publish_pkt("t", b"x", QoS::ExactlyOnce, 3, true));
     p.feed_ok(pubrel(3));
     assert_eq!(p.sent(), [pubrec(3), pubcomp(3)]);
-    p.s.message_delivered(QoS::ExactlyOnce, 3);
+    p.s.delivered(QoS::ExactlyOnce, 3);
     assert!(!p.s.wants_write());
 }
 
@@ -126,7 +126,7 @@ fn incoming_qos2_state_survives_reconnect_without_clean_session() {
     assert_eq!(p.events().len(), 1);
     // The connection drops before the application confirmed delivery: no PUBREC now.
     p.s.connection_closed(p.now, 7);
-    p.s.message_delivered(QoS::ExactlyOnce, 9);
+    p.s.delivered(QoS::ExactlyOnce, 9);
     assert!(!p.s.wants_write());
     p.events();
     p.connect_accepted();
@@ -164,7 +164,7 @@ fn acks_for_incoming_and_outgoing_share_the_output_in_order() {
     let mut p = Peer::connected(cfg());
     p.feed_ok(publish_pkt("t", b"x", QoS::AtLeastOnce, 1, false));
     let mid = p.publish("t", b"y", QoS::AtLeastOnce);
-    p.s.message_delivered(QoS::AtLeastOnce, 1);
+    p.s.delivered(QoS::AtLeastOnce, 1);
     let sent = p.sent();
     assert_eq!(
         sent,
@@ -184,7 +184,7 @@ fn inbox_lays_out_topic_nul_payload_and_is_handed_over_whole() {
         publish_pkt("a/b", b"\x00one\x00", QoS::AtMostOnce, 0, false),
         publish_pkt("c", b"", QoS::AtLeastOnce, 3, false),
     ] {
-        crate::proto::encode(&packet, &mut bytes).unwrap();
+        crate::proto::encode(&packet, ProtocolVersion::V311, &mut bytes).unwrap();
     }
     // Split inside the second packet: it is completed from the partial-packet buffer.
     p.s.handle_bytes(p.now, &bytes[..bytes.len() - 2]).unwrap();

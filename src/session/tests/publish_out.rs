@@ -2,7 +2,7 @@
 
 use super::harness::*;
 use crate::error::Error;
-use crate::proto::{Packet, QoS, MAX_REMAINING_LENGTH};
+use crate::proto::{Disconnect, Packet, QoS, MAX_REMAINING_LENGTH};
 
 #[test]
 fn qos0_bytes_and_published_once_fully_written() {
@@ -195,7 +195,7 @@ fn pubrec_while_disconnecting_sends_pubrel_on_the_next_connection() {
     p.sent();
     p.s.disconnect(p.now).unwrap();
     p.feed_ok(pubrec(mid));
-    assert_eq!(p.sent(), [Packet::Disconnect]);
+    assert_eq!(p.sent(), [Packet::Disconnect(Disconnect::normal())]);
     p.s.connection_closed(p.now, 0);
     p.events();
     assert_eq!(p.connect_accepted(), [pubrel(mid)]);

@@ -2,7 +2,7 @@
 
 use super::harness::*;
 use crate::error::Error;
-use crate::proto::{Ack, Packet, QoS, SubAck, Subscribe, Unsubscribe};
+use crate::proto::{Packet, QoS, SubAck, Subscribe, UnsubAck, Unsubscribe};
 
 #[test]
 fn subscribe_flow() {
@@ -20,6 +20,7 @@ fn subscribe_flow() {
         [0x82, 14, 0, 1, 0, 3, b'a', b'/', b'+', 1, 0, 3, b'b', b'/', b'#', 2]
     );
     p.feed_ok(Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: mid,
         return_codes: vec![1, 0x80],
     }));
@@ -32,6 +33,7 @@ fn subscribe_flow() {
     );
     // A duplicate SUBACK is ignored.
     p.feed_ok(Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: mid,
         return_codes: vec![1, 0x80],
     }));
@@ -45,12 +47,13 @@ fn unsubscribe_flow() {
     assert_eq!(
         p.sent(),
         [Packet::Unsubscribe(Unsubscribe {
+            properties: Default::default(),
             pkid: mid,
             filters: vec!["a/+".into(), "b".into()],
         })]
     );
     assert_eq!(p.sent_bytes(), []);
-    p.feed_ok(Packet::UnsubAck(Ack { pkid: mid }));
+    p.feed_ok(Packet::UnsubAck(UnsubAck::new(mid)));
     assert_eq!(p.events(), [Event::Unsubscribed { mid }]);
 }
 
@@ -60,19 +63,22 @@ fn unknown_and_mismatched_acks_are_ignored() {
     let sub = p.s.subscribe(p.now, &[("a", QoS::AtMostOnce)]).unwrap();
     let unsub = p.s.unsubscribe(p.now, &["a"]).unwrap();
     p.sent();
-    p.feed_ok(Packet::UnsubAck(Ack { pkid: sub }));
+    p.feed_ok(Packet::UnsubAck(UnsubAck::new(sub)));
     p.feed_ok(Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: unsub,
         return_codes: vec![0],
     }));
     p.feed_ok(Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: 99,
         return_codes: vec![0],
     }));
-    p.feed_ok(Packet::UnsubAck(Ack { pkid: 99 }));
+    p.feed_ok(Packet::UnsubAck(UnsubAck::new(99)));
     assert_eq!(p.events(), []);
-    p.feed_ok(Packet::UnsubAck(Ack { pkid: unsub }));
+    p.feed_ok(Packet::UnsubAck(UnsubAck::new(unsub)));
     p.feed_ok(Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: sub,
         return_codes: vec![0],
     }));
@@ -136,12 +142,14 @@ fn subscribe_while_connecting_goes_after_connect() {
     assert_eq!(
         sent[1..],
         [Packet::Subscribe(Subscribe {
+            properties: Default::default(),
             pkid: mid,
-            filters: vec![("a".into(), QoS::AtLeastOnce)],
+            filters: vec![("a".into(), QoS::AtLeastOnce.into())],
         })]
     );
     p.feed_ok(connack(0));
     p.feed_ok(Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: mid,
         return_codes: vec![1],
     }));
@@ -165,9 +173,10 @@ fn pending_requests_are_dropped_with_the_connection() {
     // Not resent (paho does not), and their late acks mean nothing.
     assert_eq!(p.connect_accepted(), []);
     p.feed_ok(Packet::SubAck(SubAck {
+        properties: Default::default(),
         pkid: sub,
         return_codes: vec![0],
     }));
-    p.feed_ok(Packet::UnsubAck(Ack { pkid: unsub }));
+    p.feed_ok(Packet::UnsubAck(UnsubAck::new(unsub)));
     assert_eq!(p.events(), []);
 }
