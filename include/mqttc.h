@@ -1,5 +1,5 @@
 /*
- * mqttc: an MQTT 3.1 / 3.1.1 client library mirroring the paho-mqtt client API.
+ * mqttc: an MQTT 3.1 / 3.1.1 / 5 client library mirroring the paho-mqtt client API.
  *
  * Conventions:
  * - Every function taking a `mqttc_client *` returns an int result code (MQTTC_ERR_*)
@@ -18,6 +18,10 @@
  *   with no internal lock held.
  * - Data passed to a callback by pointer is valid only until the callback returns.
  * - MQTTC_ERR_ERRNO means errno holds the cause.
+ * - MQTT 5 property lists (mqttc_properties) given to a function are copied before it
+ *   returns (NULL means no properties); lists passed to a callback, and
+ *   mqttc_message.properties, are borrowed until the callback returns. Where a 3.1.1
+ *   callback and its _v5 form are both set, only the _v5 one runs.
  */
 
 
@@ -667,6 +671,11 @@ typedef struct mqttc_conn_opts {
   const struct mqttc_will *will;
   const struct mqttc_auth *auth;
   const struct mqttc_tls_opts *tls;
+  /**
+   * `MQTTC_PROTOCOL_V31`, `_V311` or `_V5` (the helpers then connect with
+   * `mqttc_connect_v5(..., MQTTC_CLEAN_START_FIRST_ONLY, NULL)`, and received
+   * messages carry their properties).
+   */
   int protocol;
   int transport;
 } mqttc_conn_opts;
@@ -722,7 +731,9 @@ extern "C" {
 
 /**
  * `on_connect(c, userdata, flags, rc)`: the broker answered CONNECT; `rc` is the
- * CONNACK code (0 accepted), `flags` has `MQTTC_CONNACK_FLAG_SESSION_PRESENT`.
+ * CONNACK code (0 accepted; on an MQTT 5 client the reason code, 0x80 and above a
+ * refusal), `flags` has `MQTTC_CONNACK_FLAG_SESSION_PRESENT`. Not called when
+ * `on_connect_v5` is set.
  */
 void mqttc_on_connect_set(struct mqttc_client *c, mqttc_on_connect_cb cb);
 
@@ -733,29 +744,38 @@ void mqttc_on_connect_fail_set(struct mqttc_client *c, mqttc_on_connect_fail_cb 
 
 /**
  * `on_disconnect(c, userdata, rc)`: rc 0 after `mqttc_disconnect`, otherwise the
- * error that ended the connection (`MQTTC_ERR_CONN_LOST`, `MQTTC_ERR_KEEPALIVE`,
- * `MQTTC_ERR_PROTOCOL`, `MQTTC_ERR_CONN_REFUSED` after a refused CONNACK).
+ * error that ended the connection (`MQTTC_ERR_CONN_LOST`, also for an MQTT 5
+ * DISCONNECT from the server; `MQTTC_ERR_KEEPALIVE`; `MQTTC_ERR_PROTOCOL`;
+ * `MQTTC_ERR_CONN_REFUSED` after a refused CONNACK). Not called when
+ * `on_disconnect_v5` is set.
  */
 void mqttc_on_disconnect_set(struct mqttc_client *c, mqttc_on_disconnect_cb cb);
 
 /**
  * `on_message(c, userdata, msg)`: an incoming message not claimed by a
- * `mqttc_message_callback_add` filter. QoS 1 is acknowledged after it returns.
+ * `mqttc_message_callback_add` filter. QoS 1 is acknowledged after it returns. On an
+ * MQTT 5 client `msg->properties` holds the PUBLISH's properties and `msg->topic` is
+ * the full topic also when the broker sent a Topic Alias.
  */
 void mqttc_on_message_set(struct mqttc_client *c, mqttc_on_message_cb cb);
 
 /**
- * `on_publish(c, userdata, mid)`: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP.
+ * `on_publish(c, userdata, mid)`: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP (MQTT 5:
+ * also a PUBACK/PUBREC with a failure code, see `on_publish_v5`). Not called when
+ * `on_publish_v5` is set.
  */
 void mqttc_on_publish_set(struct mqttc_client *c, mqttc_on_publish_cb cb);
 
 /**
- * `on_subscribe(c, userdata, mid, qos_count, granted_qos)`: SUBACK; 128 = refused.
+ * `on_subscribe(c, userdata, mid, qos_count, granted_qos)`: SUBACK; 128 = refused (on
+ * an MQTT 5 client `granted_qos` are the SUBACK reason codes). Not called when
+ * `on_subscribe_v5` is set.
  */
 void mqttc_on_subscribe_set(struct mqttc_client *c, mqttc_on_subscribe_cb cb);
 
 /**
- * `on_unsubscribe(c, userdata, mid)`: UNSUBACK.
+ * `on_unsubscribe(c, userdata, mid)`: UNSUBACK. Not called when `on_unsubscribe_v5`
+ * is set.
  */
 void mqttc_on_unsubscribe_set(struct mqttc_client *c, mqttc_on_unsubscribe_cb cb);
 

@@ -1,4 +1,4 @@
-//! mqttc: an MQTT 3.1 / 3.1.1 client library with a C ABI mirroring paho-mqtt's client.
+//! mqttc: an MQTT 3.1 / 3.1.1 / 5 client library with a C ABI mirroring paho-mqtt's client.
 //!
 //! Layers, bottom up: `proto` (sans-I/O wire format), `session` (sans-I/O protocol
 //! state), `transport` (non-blocking byte streams), `client` (connection life, loops,

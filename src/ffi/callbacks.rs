@@ -15,7 +15,9 @@ fn set(c: *mut mqttc_client, f: impl FnOnce(&mut super::dispatch::Callbacks)) {
 }
 
 /// `on_connect(c, userdata, flags, rc)`: the broker answered CONNECT; `rc` is the
-/// CONNACK code (0 accepted), `flags` has `MQTTC_CONNACK_FLAG_SESSION_PRESENT`.
+/// CONNACK code (0 accepted; on an MQTT 5 client the reason code, 0x80 and above a
+/// refusal), `flags` has `MQTTC_CONNACK_FLAG_SESSION_PRESENT`. Not called when
+/// `on_connect_v5` is set.
 #[no_mangle]
 pub extern "C" fn mqttc_on_connect_set(c: *mut mqttc_client, cb: mqttc_on_connect_cb) {
     ffi_body!((), { set(c, |cbs| cbs.on_connect = cb) })
@@ -28,33 +30,42 @@ pub extern "C" fn mqttc_on_connect_fail_set(c: *mut mqttc_client, cb: mqttc_on_c
 }
 
 /// `on_disconnect(c, userdata, rc)`: rc 0 after `mqttc_disconnect`, otherwise the
-/// error that ended the connection (`MQTTC_ERR_CONN_LOST`, `MQTTC_ERR_KEEPALIVE`,
-/// `MQTTC_ERR_PROTOCOL`, `MQTTC_ERR_CONN_REFUSED` after a refused CONNACK).
+/// error that ended the connection (`MQTTC_ERR_CONN_LOST`, also for an MQTT 5
+/// DISCONNECT from the server; `MQTTC_ERR_KEEPALIVE`; `MQTTC_ERR_PROTOCOL`;
+/// `MQTTC_ERR_CONN_REFUSED` after a refused CONNACK). Not called when
+/// `on_disconnect_v5` is set.
 #[no_mangle]
 pub extern "C" fn mqttc_on_disconnect_set(c: *mut mqttc_client, cb: mqttc_on_disconnect_cb) {
     ffi_body!((), { set(c, |cbs| cbs.on_disconnect = cb) })
 }
 
 /// `on_message(c, userdata, msg)`: an incoming message not claimed by a
-/// `mqttc_message_callback_add` filter. QoS 1 is acknowledged after it returns.
+/// `mqttc_message_callback_add` filter. QoS 1 is acknowledged after it returns. On an
+/// MQTT 5 client `msg->properties` holds the PUBLISH's properties and `msg->topic` is
+/// the full topic also when the broker sent a Topic Alias.
 #[no_mangle]
 pub extern "C" fn mqttc_on_message_set(c: *mut mqttc_client, cb: mqttc_on_message_cb) {
     ffi_body!((), { set(c, |cbs| cbs.on_message = cb) })
 }
 
-/// `on_publish(c, userdata, mid)`: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP.
+/// `on_publish(c, userdata, mid)`: QoS 0 written, QoS 1 PUBACK, QoS 2 PUBCOMP (MQTT 5:
+/// also a PUBACK/PUBREC with a failure code, see `on_publish_v5`). Not called when
+/// `on_publish_v5` is set.
 #[no_mangle]
 pub extern "C" fn mqttc_on_publish_set(c: *mut mqttc_client, cb: mqttc_on_publish_cb) {
     ffi_body!((), { set(c, |cbs| cbs.on_publish = cb) })
 }
 
-/// `on_subscribe(c, userdata, mid, qos_count, granted_qos)`: SUBACK; 128 = refused.
+/// `on_subscribe(c, userdata, mid, qos_count, granted_qos)`: SUBACK; 128 = refused (on
+/// an MQTT 5 client `granted_qos` are the SUBACK reason codes). Not called when
+/// `on_subscribe_v5` is set.
 #[no_mangle]
 pub extern "C" fn mqttc_on_subscribe_set(c: *mut mqttc_client, cb: mqttc_on_subscribe_cb) {
     ffi_body!((), { set(c, |cbs| cbs.on_subscribe = cb) })
 }
 
-/// `on_unsubscribe(c, userdata, mid)`: UNSUBACK.
+/// `on_unsubscribe(c, userdata, mid)`: UNSUBACK. Not called when `on_unsubscribe_v5`
+/// is set.
 #[no_mangle]
 pub extern "C" fn mqttc_on_unsubscribe_set(c: *mut mqttc_client, cb: mqttc_on_unsubscribe_cb) {
     ffi_body!((), { set(c, |cbs| cbs.on_unsubscribe = cb) })

@@ -182,13 +182,26 @@ impl Oneshot {
         } else {
             opts.hostname
         };
-        check(mqttc_connect(
-            c,
-            host,
-            opts.port,
-            opts.keepalive,
-            std::ptr::null(),
-        ))?;
+        // MQTT 5 as paho's helpers connect: Clean Start on the first CONNECT only.
+        if opts.protocol == MQTTC_PROTOCOL_V5 {
+            check(super::v5::mqttc_connect_v5(
+                c,
+                host,
+                opts.port,
+                opts.keepalive,
+                std::ptr::null(),
+                MQTTC_CLEAN_START_FIRST_ONLY,
+                std::ptr::null(),
+            ))?;
+        } else {
+            check(mqttc_connect(
+                c,
+                host,
+                opts.port,
+                opts.keepalive,
+                std::ptr::null(),
+            ))?;
+        }
         // Wait for the CONNACK (a refusal ends the connection with CONN_REFUSED).
         // SAFETY: c was made by mqttc_client_new above and is not destroyed yet.
         let inner = unsafe { client_ref(c) }.ok_or(MQTTC_ERR_INVAL)?;

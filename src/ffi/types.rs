@@ -333,6 +333,9 @@ pub struct mqttc_conn_opts {
     pub will: *const mqttc_will,
     pub auth: *const mqttc_auth,
     pub tls: *const mqttc_tls_opts,
+    /// `MQTTC_PROTOCOL_V31`, `_V311` or `_V5` (the helpers then connect with
+    /// `mqttc_connect_v5(..., MQTTC_CLEAN_START_FIRST_ONLY, NULL)`, and received
+    /// messages carry their properties).
     pub protocol: c_int,
     pub transport: c_int,
 }

@@ -106,8 +106,10 @@ const char *h_rc_name(int rc) {
         "MQTTC_ERR_TLS",          "MQTTC_ERR_PAYLOAD_SIZE",  "MQTTC_ERR_NOT_SUPPORTED",
         "MQTTC_ERR_AUTH",         "MQTTC_ERR_ACL_DENIED",    "MQTTC_ERR_UNKNOWN",
         "MQTTC_ERR_ERRNO",        "MQTTC_ERR_QUEUE_SIZE",    "MQTTC_ERR_KEEPALIVE",
+        "MQTTC_ERR_PROPERTY",     "MQTTC_ERR_QOS_NOT_SUPPORTED", "MQTTC_ERR_OVERSIZE_PACKET",
+        "MQTTC_ERR_PROXY",        "MQTTC_ERR_PERSIST",
     };
-    if (rc >= -1 && rc <= 16) return names[rc + 1];
+    if (rc >= -1 && rc <= 21) return names[rc + 1];
     return "(not a result code)";
 }
 

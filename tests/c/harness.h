@@ -181,6 +181,13 @@ typedef enum h_ev_type {
     H_EV_SOCK_CLOSE,   /* a = fd */
     H_EV_SOCK_REG_W,   /* a = fd */
     H_EV_SOCK_UNREG_W, /* a = fd */
+    /* MQTT 5 callbacks (H_CB_V5): each also records the plain event above */
+    H_EV_CONNECT5,     /* a = flags, b = reason code, props */
+    H_EV_DISCONNECT5,  /* a = rc, b = reason code, props */
+    H_EV_PUBLISH5,     /* a = mid, b = reason code, props */
+    H_EV_SUBSCRIBE5,   /* a = mid, b = count, granted[] = reason codes, props */
+    H_EV_UNSUBSCRIBE5, /* a = mid, b = count, granted[] = reason codes, props */
+    H_EV_AUTH,         /* a = reason code, props */
     H_EV_COUNT
 } h_ev_type;
 
@@ -202,6 +209,10 @@ typedef struct h_event {
     bool retain, dup;
     bool payload_was_null;  /* the library passed payload == NULL */
     char *text;             /* log line copy */
+    /* MQTT 5: copy of the properties the callback got (messages too); NULL when it got
+     * NULL (props_null) */
+    mqttc_properties *props;
+    bool props_null;
 } h_event;
 
 #define H_REC_MAGIC 0x7265635fu
@@ -222,6 +233,7 @@ void h_rec_free(h_rec *r);
 #define H_CB_BASIC   0x1u /* connect, connect_fail, disconnect, message, publish, subscribe, unsubscribe */
 #define H_CB_LOG     0x2u
 #define H_CB_SOCKETS 0x4u
+#define H_CB_V5      0x8u /* the _v5 callbacks and on_auth (with H_CB_BASIC: message too) */
 /* Sets the recorder callbacks on c; the client's userdata must be an h_rec. */
 void h_rec_attach(mqttc_client *c, unsigned which);
 
@@ -250,6 +262,24 @@ void h_rec_on_socket_open(mqttc_client *c, void *ud, int sock);
 void h_rec_on_socket_close(mqttc_client *c, void *ud, int sock);
 void h_rec_on_socket_register_write(mqttc_client *c, void *ud, int sock);
 void h_rec_on_socket_unregister_write(mqttc_client *c, void *ud, int sock);
+void h_rec_on_connect_v5(mqttc_client *c, void *ud, int flags, int reason, const mqttc_properties *p);
+void h_rec_on_disconnect_v5(mqttc_client *c, void *ud, int rc, int reason, const mqttc_properties *p);
+void h_rec_on_publish_v5(mqttc_client *c, void *ud, int mid, int reason, const mqttc_properties *p);
+void h_rec_on_subscribe_v5(mqttc_client *c, void *ud, int mid, int count, const int *codes,
+                           const mqttc_properties *p);
+void h_rec_on_unsubscribe_v5(mqttc_client *c, void *ud, int mid, int count, const int *codes,
+                             const mqttc_properties *p);
+void h_rec_on_auth(mqttc_client *c, void *ud, int reason, const mqttc_properties *p);
+
+/* Property list shortcuts for tests (fail the case on error). */
+mqttc_properties *h_props(void);                                 /* new, empty */
+void h_prop_int(mqttc_properties *p, int id, uint32_t v);
+void h_prop_str(mqttc_properties *p, int id, const char *v);
+void h_prop_bin(mqttc_properties *p, int id, const void *data, int len);
+void h_prop_user(mqttc_properties *p, const char *name, const char *value);
+/* The n-th value of id in p, or -1 / NULL when absent. */
+long long h_get_int(const mqttc_properties *p, int id, int n);
+const char *h_get_str(const mqttc_properties *p, int id, int n);
 
 /* ------------------------------------------------------------------------ */
 /* Client shortcuts (each fails the case on error)                          */
@@ -268,6 +298,9 @@ void h_rec_on_socket_unregister_write(mqttc_client *c, void *ud, int sock);
     h_subscribe_at(__FILE__, __LINE__, c, rec, topic, qos, threaded)
 
 mqttc_client *h_client_at(const char *file, int line, const char *tag, bool clean_session, h_rec *rec);
+/* The same for an MQTT 5 client, with the basic and the _v5 recorder callbacks. */
+#define h_client5(tag, clean_start, rec) h_client5_at(__FILE__, __LINE__, tag, clean_start, rec)
+mqttc_client *h_client5_at(const char *file, int line, const char *tag, bool clean_start, h_rec *rec);
 int h_connect_at(const char *file, int line, mqttc_client *c, h_rec *rec, int port, bool threaded);
 void h_disconnect_at(const char *file, int line, mqttc_client *c, h_rec *rec, bool threaded);
 int h_subscribe_at(const char *file, int line, mqttc_client *c, h_rec *rec, const char *topic,

@@ -19,6 +19,7 @@ void h_rec_free(h_rec *r) {
             free(r->ev[t][i].topic);
             free(r->ev[t][i].payload);
             free(r->ev[t][i].text);
+            mqttc_properties_free(r->ev[t][i].props);
         }
         free(r->ev[t]);
     }
@@ -132,6 +133,11 @@ static void rec_message(mqttc_client *c, void *ud, const mqttc_message *m, h_ev_
     e.topic = strdup(m->topic);
     e.payload = malloc((size_t)m->payloadlen + 1);
     if (e.topic == NULL || e.payload == NULL) H_FAIL("out of memory");
+    e.props_null = m->properties == NULL;
+    if (m->properties != NULL) {
+        e.props = mqttc_properties_copy(m->properties);
+        if (e.props == NULL) H_FAIL("%s: mqttc_properties_copy failed", cb);
+    }
     if (m->payloadlen > 0) memcpy(e.payload, m->payload, (size_t)m->payloadlen);
     e.payload[m->payloadlen] = 0;
     rec_push(r, &e);
@@ -161,6 +167,95 @@ void h_rec_on_log(mqttc_client *c, void *ud, int level, const char *buf) {
     rec_push(r, &e);
 }
 
+/* A v5 event with a copy of its properties. */
+static void rec_v5(mqttc_client *c, void *ud, h_ev_type t, int a, int b, const int *codes,
+                   const mqttc_properties *p, const char *cb) {
+    h_rec *r = rec_of(ud, cb);
+    h_event e;
+    memset(&e, 0, sizeof e);
+    e.type = t;
+    e.client = c;
+    e.userdata = ud;
+    e.a = a;
+    e.b = b;
+    e.props_null = p == NULL;
+    if (p != NULL) {
+        e.props = mqttc_properties_copy(p);
+        if (e.props == NULL) H_FAIL("%s: mqttc_properties_copy failed", cb);
+    }
+    if (codes != NULL && b > 0) {
+        e.granted = malloc(sizeof(int) * (size_t)b);
+        if (e.granted == NULL) H_FAIL("out of memory");
+        memcpy(e.granted, codes, sizeof(int) * (size_t)b);
+    } else if (b > 0 && (t == H_EV_SUBSCRIBE5 || t == H_EV_UNSUBSCRIBE5)) {
+        H_FAIL("%s: NULL reason codes with count %d", cb, b);
+    }
+    rec_push(r, &e);
+}
+
+void h_rec_on_connect_v5(mqttc_client *c, void *ud, int flags, int reason, const mqttc_properties *p) {
+    rec_v5(c, ud, H_EV_CONNECT5, flags, reason, NULL, p, "on_connect_v5");
+    rec_simple(c, ud, H_EV_CONNECT, flags, reason, "on_connect_v5");
+}
+void h_rec_on_disconnect_v5(mqttc_client *c, void *ud, int rc, int reason, const mqttc_properties *p) {
+    rec_v5(c, ud, H_EV_DISCONNECT5, rc, reason, NULL, p, "on_disconnect_v5");
+    rec_simple(c, ud, H_EV_DISCONNECT, rc, 0, "on_disconnect_v5");
+}
+void h_rec_on_publish_v5(mqttc_client *c, void *ud, int mid, int reason, const mqttc_properties *p) {
+    rec_v5(c, ud, H_EV_PUBLISH5, mid, reason, NULL, p, "on_publish_v5");
+    rec_simple(c, ud, H_EV_PUBLISH, mid, 0, "on_publish_v5");
+}
+void h_rec_on_subscribe_v5(mqttc_client *c, void *ud, int mid, int count, const int *codes,
+                           const mqttc_properties *p) {
+    rec_v5(c, ud, H_EV_SUBSCRIBE5, mid, count, codes, p, "on_subscribe_v5");
+    h_rec_on_subscribe(c, ud, mid, count, codes);
+}
+void h_rec_on_unsubscribe_v5(mqttc_client *c, void *ud, int mid, int count, const int *codes,
+                             const mqttc_properties *p) {
+    rec_v5(c, ud, H_EV_UNSUBSCRIBE5, mid, count, codes, p, "on_unsubscribe_v5");
+    rec_simple(c, ud, H_EV_UNSUBSCRIBE, mid, 0, "on_unsubscribe_v5");
+}
+void h_rec_on_auth(mqttc_client *c, void *ud, int reason, const mqttc_properties *p) {
+    if (p == NULL) H_FAIL("on_auth: props is NULL");
+    rec_v5(c, ud, H_EV_AUTH, reason, 0, NULL, p, "on_auth");
+}
+
+mqttc_properties *h_props(void) {
+    mqttc_properties *p = mqttc_properties_new();
+    if (p == NULL) H_FAIL("mqttc_properties_new returned NULL");
+    return p;
+}
+void h_prop_int(mqttc_properties *p, int id, uint32_t v) {
+    int rc = mqttc_properties_add_int(p, id, v);
+    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("mqttc_properties_add_int(%d, %u) returned %d", id, v, rc);
+}
+void h_prop_str(mqttc_properties *p, int id, const char *v) {
+    int rc = mqttc_properties_add_string(p, id, v);
+    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("mqttc_properties_add_string(%d, %s) returned %d", id, v, rc);
+}
+void h_prop_bin(mqttc_properties *p, int id, const void *data, int len) {
+    int rc = mqttc_properties_add_binary(p, id, data, len);
+    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("mqttc_properties_add_binary(%d) returned %d", id, rc);
+}
+void h_prop_user(mqttc_properties *p, const char *name, const char *value) {
+    int rc = mqttc_properties_add_user(p, name, value);
+    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("mqttc_properties_add_user(%s) returned %d", name, rc);
+}
+long long h_get_int(const mqttc_properties *p, int id, int n) {
+    uint32_t v;
+    int rc = mqttc_properties_get_int(p, id, n, &v);
+    if (rc == MQTTC_ERR_NOT_FOUND) return -1;
+    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("mqttc_properties_get_int(%d) returned %d", id, rc);
+    return v;
+}
+const char *h_get_str(const mqttc_properties *p, int id, int n) {
+    const char *v;
+    int rc = mqttc_properties_get_string(p, id, n, &v);
+    if (rc == MQTTC_ERR_NOT_FOUND) return NULL;
+    if (rc != MQTTC_ERR_SUCCESS) H_FAIL("mqttc_properties_get_string(%d) returned %d", id, rc);
+    return v;
+}
+
 void h_rec_attach(mqttc_client *c, unsigned which) {
     if (which & H_CB_BASIC) {
         mqttc_on_connect_set(c, h_rec_on_connect);
@@ -170,6 +265,14 @@ void h_rec_attach(mqttc_client *c, unsigned which) {
         mqttc_on_publish_set(c, h_rec_on_publish);
         mqttc_on_subscribe_set(c, h_rec_on_subscribe);
         mqttc_on_unsubscribe_set(c, h_rec_on_unsubscribe);
+    }
+    if (which & H_CB_V5) {
+        mqttc_on_connect_v5_set(c, h_rec_on_connect_v5);
+        mqttc_on_disconnect_v5_set(c, h_rec_on_disconnect_v5);
+        mqttc_on_publish_v5_set(c, h_rec_on_publish_v5);
+        mqttc_on_subscribe_v5_set(c, h_rec_on_subscribe_v5);
+        mqttc_on_unsubscribe_v5_set(c, h_rec_on_unsubscribe_v5);
+        mqttc_on_auth_set(c, h_rec_on_auth);
     }
     if (which & H_CB_LOG) mqttc_on_log_set(c, h_rec_on_log);
     if (which & H_CB_SOCKETS) {
@@ -246,6 +349,16 @@ mqttc_client *h_client_at(const char *file, int line, const char *tag, bool clea
                                        MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_TCP);
     if (c == NULL) h_fail(file, line, "mqttc_client_new returned NULL, errno %d (%s)", errno, strerror(errno));
     h_rec_attach(c, H_CB_BASIC);
+    return c;
+}
+
+mqttc_client *h_client5_at(const char *file, int line, const char *tag, bool clean, h_rec *rec) {
+    char id[64];
+    errno = 0;
+    mqttc_client *c = mqttc_client_new(tag ? h_client_id(id, tag) : NULL, clean, rec,
+                                       MQTTC_PROTOCOL_V5, MQTTC_TRANSPORT_TCP);
+    if (c == NULL) h_fail(file, line, "mqttc_client_new(V5) returned NULL, errno %d (%s)", errno, strerror(errno));
+    h_rec_attach(c, H_CB_BASIC | H_CB_V5);
     return c;
 }
 
