@@ -14,6 +14,7 @@ mod connect;
 mod disconnect;
 mod error;
 pub mod properties;
+mod property_spec;
 mod publish;
 pub mod reason;
 mod suback;

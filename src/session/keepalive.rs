@@ -8,6 +8,7 @@
 //! without *receiving* anything, so a dead broker is noticed while the client keeps
 //! publishing QoS 0. A PINGREQ unanswered for N seconds ends the connection.
 
+use super::Session;
 use std::time::{Duration, Instant};
 
 /// What `handle_timeout` must do about keepalive.
@@ -91,5 +92,24 @@ impl Timers {
             self.ping_sent = Some(now);
             Keepalive::SendPing
         }
+    }
+}
+
+impl Session {
+    pub(super) fn connack_timeout(&self) -> Duration {
+        match self.keep_alive {
+            0 => self.config.connack_timeout,
+            ka => self
+                .config
+                .connack_timeout
+                .min(Duration::from_secs(ka.into())),
+        }
+    }
+
+    /// Resending within a connection is for 3.1/3.1.1 only (MQTT-4.4.0-1 forbids it
+    /// under MQTT 5).
+    pub(super) fn retry_interval(&self) -> Option<Duration> {
+        (self.config.retry_interval > 0 && !self.v5())
+            .then(|| Duration::from_secs(self.config.retry_interval.into()))
     }
 }

@@ -6,7 +6,8 @@ use crate::proto::properties::{
     explain, id as prop, Where, IN_AUTH, IN_DISCONNECT, IN_SUBSCRIBE, IN_UNSUBSCRIBE,
 };
 use crate::proto::{
-    reason, topic, Auth, Disconnect, Packet, Properties, QoS, SubOptions, Subscribe, Unsubscribe,
+    reason, topic, Auth, Disconnect, Packet, PacketId, Properties, QoS, SubOptions, Subscribe,
+    Unsubscribe,
 };
 use std::time::Instant;
 
@@ -177,5 +178,35 @@ impl Session {
         props
             .check_allowed(place)
             .map_err(|e| Error::Property(explain(&e, place)))
+    }
+}
+
+impl Session {
+    pub(super) fn send_request(
+        &mut self,
+        packet: impl FnOnce(PacketId) -> Packet,
+        kind: PendingKind,
+    ) -> Result<u16, Error> {
+        if !self.can_send() {
+            return Err(Error::NoConn);
+        }
+        let ids = self.ids;
+        let mid = self.next_mid().ok_or(Error::QueueSize)?;
+        let start = self.out.pending().len();
+        // Filters were validated, so only a packet over 268435455 bytes can fail here.
+        if self.out.packet(&packet(mid)).is_err() {
+            self.ids = ids;
+            return Err(Error::PayloadSize);
+        }
+        // MQTT-3.1.2-24 (server side, MQTT-3.2.2.3.6): nothing over the server's
+        // Maximum Packet Size; the call then takes no id.
+        let size = self.out.pending().len() - start;
+        if !self.server.fits(size) {
+            self.out.truncate_unwritten(start);
+            self.ids = ids;
+            return Err(Error::OversizePacket);
+        }
+        self.pending.insert(mid, kind);
+        Ok(mid)
     }
 }
