@@ -280,6 +280,10 @@ pub enum PacketRef<'a> {
     Other(Packet),
 }
 
+// The receive path returns and matches packets by value, once per message: a bigger
+// type turns those moves into memcpy calls (a boxed CONNECT keeps it small).
+const _: () = assert!(std::mem::size_of::<PacketRef<'static>>() <= 96);
+
 /// [`decode`] without copying a PUBLISH: the receive path's decoder.
 pub fn decode_ref<'a>(
     buf: &'a [u8],
@@ -310,7 +314,7 @@ pub fn decode_ref<'a>(
                 size,
             )))
         }
-        CONNECT => Packet::Connect(connect::read(body)?),
+        CONNECT => Packet::Connect(Box::new(connect::read(body)?)),
         CONNACK => Packet::ConnAck(connack::read(body, opts)?),
         PUBACK => Packet::PubAck(ack::read(PUBACK, body, v)?),
         PUBREC => Packet::PubRec(ack::read(PUBREC, body, v)?),

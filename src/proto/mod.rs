@@ -303,10 +303,11 @@ pub struct Auth {
     pub properties: Properties,
 }
 
-/// Every control packet.
+/// Every control packet. CONNECT is boxed: it is by far the largest and the rarest, and
+/// the receive path moves packets by value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Packet {
-    Connect(Connect),
+    Connect(Box<Connect>),
     ConnAck(ConnAck),
     Publish(Publish),
     PubAck(Ack),

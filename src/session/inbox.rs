@@ -74,7 +74,9 @@ impl Inbox {
         self.buf.extend_from_slice(topic.as_bytes());
         self.buf.resize(payload_at, 0);
         self.buf.extend_from_slice(p.payload);
-        self.buf.extend_from_slice(props);
+        if !props.is_empty() {
+            self.buf.extend_from_slice(props);
+        }
         Incoming {
             dup: p.dup,
             qos: p.qos,

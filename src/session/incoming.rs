@@ -79,6 +79,12 @@ impl Session {
     }
 
     fn handle_packet(&mut self, now: Instant, packet: PacketRef<'_>) -> Result<(), Error> {
+        // The receive path's packet first, before anything moves it.
+        if let PacketRef::Publish(publish) = &packet {
+            if self.connack_received && self.state != State::Connecting {
+                return self.handle_publish(publish);
+            }
+        }
         let packet = match packet {
             // MQTT 5: AUTH belongs to the connect exchange (before CONNACK) as much as
             // to a re-authentication, and the server may end the connection with

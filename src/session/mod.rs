@@ -342,7 +342,7 @@ impl Session {
         self.timers.start(now);
         let c = &self.config;
         let v5 = c.protocol.is_v5();
-        let connect = Packet::Connect(Connect {
+        let connect = Packet::Connect(Box::new(Connect {
             protocol: c.protocol,
             client_id: c.client_id.clone(),
             clean_session: clean,
@@ -355,7 +355,7 @@ impl Session {
             } else {
                 Properties::new()
             },
-        });
+        }));
         if let Err(e) = self.out.packet(&connect) {
             self.connect_error = Some((now, e));
         }

@@ -29,7 +29,7 @@ fn connect_body(name: &[u8], level: u8, flags: u8, payload: &[&[u8]]) -> Vec<u8>
 fn spec_example_variable_header() {
     // MQTT 3.1.1 figure 3.6: user name, password, will QoS 1, will flag, clean session
     // (flags 0xCE), keep alive 10.
-    let p = Packet::Connect(Connect {
+    let p = Packet::Connect(Box::new(Connect {
         properties: Default::default(),
         protocol: ProtocolVersion::V311,
         client_id: "cid".into(),
@@ -44,7 +44,7 @@ fn spec_example_variable_header() {
         }),
         username: Some("user".into()),
         password: Some(b"pass".to_vec()),
-    });
+    }));
     #[rustfmt::skip]
     let bytes = [
         0x10, 37,
@@ -60,7 +60,7 @@ fn spec_example_variable_header() {
 
 #[test]
 fn minimal_v311_as_paho_sends_it() {
-    let p = Packet::Connect(connect(ProtocolVersion::V311, "test"));
+    let p = Packet::Connect(Box::new(connect(ProtocolVersion::V311, "test")));
     #[rustfmt::skip]
     let bytes = [
         0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C,
@@ -78,7 +78,7 @@ fn empty_client_id_is_a_zero_length_field() {
     let bytes = [
         0x10, 0x0C, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
     ];
-    assert_wire(&Packet::Connect(c), &bytes, &v311());
+    assert_wire(&Packet::Connect(Box::new(c)), &bytes, &v311());
 }
 
 #[test]
@@ -91,8 +91,8 @@ fn v31_uses_mqisdp_level_3() {
         0x00, 0x01, b'x',
     ];
     // CONNECT carries its own protocol: the decoder's setting does not matter.
-    assert_wire(&Packet::Connect(c.clone()), &bytes, &v31());
-    assert_wire(&Packet::Connect(c), &bytes, &v311());
+    assert_wire(&Packet::Connect(Box::new(c.clone())), &bytes, &v31());
+    assert_wire(&Packet::Connect(Box::new(c)), &bytes, &v311());
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn empty_will_payload_and_password_are_zero_length_fields() {
         0x00, 0x00,
         0x00, 0x00,
     ];
-    assert_wire(&Packet::Connect(c), &bytes, &v311());
+    assert_wire(&Packet::Connect(Box::new(c)), &bytes, &v311());
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn username_without_password() {
         0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x82, 0x00, 0x3C,
         0x00, 0x01, b'c', 0x00, 0x01, b'u',
     ];
-    assert_wire(&Packet::Connect(c), &bytes, &v311());
+    assert_wire(&Packet::Connect(Box::new(c)), &bytes, &v311());
 }
 
 #[test]
@@ -144,7 +144,7 @@ fn binary_password_and_will_payload_are_kept_verbatim() {
     });
     c.username = Some("u".into());
     c.password = Some(vec![0x00, 0xFE]);
-    let p = Packet::Connect(c);
+    let p = Packet::Connect(Box::new(c));
     let bytes = encoded(&p);
     assert_eq!(bytes[9], 0xC6);
     assert_eq!(&bytes[bytes.len() - 4..], &[0x00, 0x02, 0x00, 0xFE]);
@@ -155,7 +155,7 @@ fn binary_password_and_will_payload_are_kept_verbatim() {
 fn v31_password_without_username_is_accepted() {
     let mut c = connect(ProtocolVersion::V31, "c");
     c.password = Some(b"p".to_vec());
-    let p = Packet::Connect(c);
+    let p = Packet::Connect(Box::new(c));
     let bytes = encoded(&p);
     assert_eq!(bytes[11], 0x42);
     assert_decodes(&bytes, &p, &v31());
@@ -167,10 +167,18 @@ fn v31_flags_may_announce_missing_username_and_password() {
     // flags.
     let body = connect_body(b"MQIsdp", 3, 0xC2, &[b"c"]);
     let mut want = connect(ProtocolVersion::V31, "c");
-    assert_decodes(&packet(0x10, &body), &Packet::Connect(want.clone()), &v31());
+    assert_decodes(
+        &packet(0x10, &body),
+        &Packet::Connect(Box::new(want.clone())),
+        &v31(),
+    );
     let body = connect_body(b"MQIsdp", 3, 0xC2, &[b"c", b"u"]);
     want.username = Some("u".into());
-    assert_decodes(&packet(0x10, &body), &Packet::Connect(want), &v31());
+    assert_decodes(
+        &packet(0x10, &body),
+        &Packet::Connect(Box::new(want)),
+        &v31(),
+    );
     // 3.1.1 has no such leniency.
     let body = connect_body(b"MQTT", 4, 0xC2, &[b"c", b"u"]);
     assert_malformed(&packet(0x10, &body), &v311(), ProtoError::Truncated);
@@ -258,19 +266,27 @@ fn over_long_fields_are_not_encoded() {
     let ok = "x".repeat(65_535);
     let mut c = connect(ProtocolVersion::V311, &ok);
     assert_eq!(
-        encoded(&Packet::Connect(c.clone())).len(),
+        encoded(&Packet::Connect(Box::new(c.clone()))).len(),
         1 + 3 + 10 + 2 + 65_535
     );
     c.client_id = long.clone();
     let mut out = vec![];
     assert_eq!(
-        encode(&Packet::Connect(c.clone()), ProtocolVersion::V311, &mut out),
+        encode(
+            &Packet::Connect(Box::new(c.clone())),
+            ProtocolVersion::V311,
+            &mut out
+        ),
         Err(ProtoError::StringTooLong)
     );
     c.client_id = "c".into();
     c.password = Some(vec![0; 65_536]);
     assert_eq!(
-        encode(&Packet::Connect(c.clone()), ProtocolVersion::V311, &mut out),
+        encode(
+            &Packet::Connect(Box::new(c.clone())),
+            ProtocolVersion::V311,
+            &mut out
+        ),
         Err(ProtoError::StringTooLong)
     );
     c.password = None;
@@ -282,13 +298,21 @@ fn over_long_fields_are_not_encoded() {
         retain: false,
     });
     assert_eq!(
-        encode(&Packet::Connect(c.clone()), ProtocolVersion::V311, &mut out),
+        encode(
+            &Packet::Connect(Box::new(c.clone())),
+            ProtocolVersion::V311,
+            &mut out
+        ),
         Err(ProtoError::StringTooLong)
     );
     c.will = None;
     c.username = Some(long);
     assert_eq!(
-        encode(&Packet::Connect(c), ProtocolVersion::V311, &mut out),
+        encode(
+            &Packet::Connect(Box::new(c)),
+            ProtocolVersion::V311,
+            &mut out
+        ),
         Err(ProtoError::StringTooLong)
     );
     assert!(out.is_empty(), "output untouched on error");

@@ -186,7 +186,7 @@ fn packet_with(place: Where, block: &[u8], p: Properties) -> (Vec<u8>, Packet) {
                 password: None,
                 properties: p,
             };
-            (0x10, b, Packet::Connect(c))
+            (0x10, b, Packet::Connect(Box::new(c)))
         }
         IN_WILL => {
             // Will flag, will QoS 0: flags 0x06; no CONNECT properties.
@@ -209,7 +209,7 @@ fn packet_with(place: Where, block: &[u8], p: Properties) -> (Vec<u8>, Packet) {
                 password: None,
                 properties: Properties::new(),
             };
-            (0x10, b, Packet::Connect(c))
+            (0x10, b, Packet::Connect(Box::new(c)))
         }
         IN_CONNACK => {
             let mut b = vec![0, 0];

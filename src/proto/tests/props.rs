@@ -260,7 +260,9 @@ fn packet_of(v5: bool) -> BoxedStrategy<Packet> {
         pkid().prop_map(UnsubAck::new).boxed()
     };
     let mut kinds = vec![
-        connect(v5).prop_map(Packet::Connect).boxed(),
+        connect(v5)
+            .prop_map(|c| Packet::Connect(Box::new(c)))
+            .boxed(),
         (any::<bool>(), any::<u8>(), props_if(v5, IN_CONNACK))
             .prop_map(|(session_present, code, properties)| {
                 Packet::ConnAck(ConnAck {

@@ -27,7 +27,7 @@ fn connect_minimal() {
         properties: Properties::new(),
     };
     assert_wire(
-        &Packet::Connect(c),
+        &Packet::Connect(Box::new(c)),
         &[
             0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 5, 0x02, 0, 60, 0, 0, 1, b'c',
         ],
@@ -69,7 +69,7 @@ fn connect_with_everything() {
         0, 1, b'u',
         0, 1, b'p',
     ];
-    assert_wire(&Packet::Connect(c), &wire, &v5());
+    assert_wire(&Packet::Connect(Box::new(c)), &wire, &v5());
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn connect_sends_connect_from_config() {
     assert_eq!(p.s.state(), State::Connecting);
     assert_eq!(
         p.sent(),
-        [Packet::Connect(Connect {
+        [Packet::Connect(Box::new(Connect {
             properties: Default::default(),
             protocol: ProtocolVersion::V31,
             client_id: "client-7".into(),
@@ -45,7 +45,7 @@ fn connect_sends_connect_from_config() {
             }),
             username: Some("user".into()),
             password: Some(b"pw".to_vec()),
-        })]
+        }))]
     );
 }
 
@@ -196,7 +196,7 @@ fn server_only_packets_are_protocol_errors() {
         pkid: 1,
         filters: vec!["a".into()],
     });
-    let connect = Packet::Connect(Connect {
+    let connect = Packet::Connect(Box::new(Connect {
         properties: Default::default(),
         protocol: ProtocolVersion::V311,
         client_id: "x".into(),
@@ -205,7 +205,7 @@ fn server_only_packets_are_protocol_errors() {
         will: None,
         username: None,
         password: None,
-    });
+    }));
     for (packet, name) in [
         (connect, "CONNECT"),
         (subscribe, "SUBSCRIBE"),
