@@ -13,6 +13,8 @@
  *                   mqttc_socket / mqttc_want_write / mqttc_loop_read / _write / _misc
  *   idle            COUNT connections in one epoll loop: memory per connection and the
  *                   cost of one mqttc_loop_misc call
+ *
+ * With BENCH_MQTT5=1 in the environment the clients speak MQTT 5.
  */
 #define _GNU_SOURCE
 #include "bench.h"
@@ -83,7 +85,10 @@ static mqttc_client *new_client(const char *tag)
 {
     char id[64];
     snprintf(id, sizeof id, "bench-mqttc-%s-%d", tag, (int)getpid());
-    mqttc_client *c = mqttc_client_new(id, true, NULL, MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_TCP);
+    /* BENCH_MQTT5=1: the same work under MQTT 5 (bench/run.sh's mqttc-v5 rows). */
+    const char *v5 = getenv("BENCH_MQTT5");
+    int protocol = v5 != NULL && strcmp(v5, "1") == 0 ? MQTTC_PROTOCOL_V5 : MQTTC_PROTOCOL_V311;
+    mqttc_client *c = mqttc_client_new(id, true, NULL, protocol, MQTTC_TRANSPORT_TCP);
     if (c == NULL)
         die("mqttc_client_new");
     mqttc_max_inflight_messages_set(c, BENCH_INFLIGHT);

@@ -1,5 +1,6 @@
-/* The server side of the throughput benchmarks: a minimal MQTT 3.1.1 "broker" that
- * acknowledges and discards whatever it is sent, and floods a subscriber.
+/* The server side of the throughput benchmarks: a minimal MQTT 3.1.1 and 5 "broker"
+ * that acknowledges and discards whatever it is sent, and floods a subscriber (in the
+ * protocol its CONNECT asked for; MQTT 5 acknowledgements take their short forms).
  *
  *   sink PORTFILE
  *
@@ -45,6 +46,7 @@ struct conn {
     long msgs_in, msgs_out;
     double cpu0;
     int watching_out;
+    int v5; /* the CONNECT asked for MQTT 5 */
 };
 
 static int ep;
@@ -120,7 +122,9 @@ static void start_flood(struct conn *c, const char *topic, size_t tlen)
     name[tlen] = 0;
     if (sscanf(name, "flood/%ld/%ld", &count, &size) != 2 || count <= 0 || size < 0)
         return;
-    size_t remaining = 2 + tlen + (size_t)size;
+    /* MQTT 5: an empty property list after the topic. */
+    size_t props = c->v5 ? 1 : 0;
+    size_t remaining = 2 + tlen + props + (size_t)size;
     unsigned char hdr[8];
     hdr[0] = 0x30;
     size_t hl = 1 + encode_len(hdr + 1, remaining);
@@ -134,7 +138,9 @@ static void start_flood(struct conn *c, const char *topic, size_t tlen)
         p[hl] = (unsigned char)(tlen >> 8);
         p[hl + 1] = (unsigned char)tlen;
         memcpy(p + hl + 2, topic, tlen);
-        memset(p + hl + 2 + tlen, 'x', (size_t)size);
+        if (props)
+            p[hl + 2 + tlen] = 0;
+        memset(p + hl + 2 + tlen + props, 'x', (size_t)size);
     }
     c->flood_len = per_run * pkt;
     c->flood_pkt = pkt;
@@ -166,9 +172,15 @@ static int parse(struct conn *c)
             goto partial;
         unsigned char *body = p + hl;
         switch (p[0] >> 4) {
-        case 1: { /* CONNECT */
+        case 1: { /* CONNECT: the protocol level follows the name "MQTT" (or "MQIsdp") */
+            size_t nl = rl >= 2 ? ((size_t)body[0] << 8) | body[1] : rl;
+            c->v5 = 2 + nl < rl && body[2 + nl] == 5;
             static const unsigned char connack[4] = {0x20, 2, 0, 0};
-            out_append(c, connack, 4);
+            static const unsigned char connack5[5] = {0x20, 3, 0, 0, 0};
+            if (c->v5)
+                out_append(c, connack5, 5);
+            else
+                out_append(c, connack, 4);
             break;
         }
         case 3: { /* PUBLISH */
@@ -192,6 +204,19 @@ static int parse(struct conn *c)
                 return -1;
             unsigned char sub[256];
             size_t n = 0, off = 2;
+            if (c->v5) { /* skip the SUBSCRIBE's properties */
+                size_t pl = 0;
+                int m = 0;
+                while (off < rl && (body[off] & 0x80) && m < 21) {
+                    pl |= (size_t)(body[off++] & 0x7f) << m;
+                    m += 7;
+                }
+                if (off >= rl)
+                    return -1;
+                pl |= (size_t)body[off++] << m;
+                off += pl;
+            }
+            size_t head = c->v5 ? 5 : 4; /* MQTT 5: an empty property list */
             const char *flood_topic = NULL;
             size_t flood_tlen = 0;
             while (off + 2 < rl && n < sizeof sub - 8) {
@@ -203,14 +228,15 @@ static int parse(struct conn *c)
                     flood_topic = t;
                     flood_tlen = tl;
                 }
-                sub[4 + n++] = body[off + 2 + tl] & 3;
+                sub[head + n++] = body[off + 2 + tl] & 3;
                 off += 2 + tl + 1;
             }
             sub[0] = 0x90;
-            sub[1] = (unsigned char)(2 + n);
+            sub[1] = (unsigned char)(head - 2 + n);
             sub[2] = body[0];
             sub[3] = body[1];
-            out_append(c, sub, 4 + n);
+            sub[4] = 0;
+            out_append(c, sub, head + n);
             if (flood_topic != NULL)
                 start_flood(c, flood_topic, flood_tlen);
             break;
