@@ -39,7 +39,7 @@ use crate::proto::{
     Connect, Disconnect, LastWill, Packet, PacketId, Properties, ProtoError, ProtocolVersion, QoS,
 };
 use aliases::InAliases;
-use ids::PacketIds;
+use ids::{IdHash, PacketIds};
 pub use inbox::{Inbox, Incoming};
 use keepalive::{Keepalive, Timers};
 pub use limits::{OwnLimits, ServerLimits};
@@ -200,9 +200,9 @@ pub struct Session {
     /// Outgoing QoS 1/2 messages not yet complete, in flight or queued.
     store: OutStore,
     /// SUBSCRIBE / UNSUBSCRIBE sent on this connection and not yet acknowledged.
-    pending: HashMap<PacketId, PendingKind>,
+    pending: HashMap<PacketId, PendingKind, IdHash>,
     /// Incoming QoS 2 packet ids delivered and not yet released by PUBREL.
-    incoming_qos2: HashSet<PacketId>,
+    incoming_qos2: HashSet<PacketId, IdHash>,
     events: VecDeque<Event>,
     /// The start of a packet whose end has not been read yet.
     inbuf: Vec<u8>,
@@ -244,8 +244,8 @@ impl Session {
             ids: PacketIds::default(),
             out: Output::default(),
             store: OutStore::default(),
-            pending: HashMap::new(),
-            incoming_qos2: HashSet::new(),
+            pending: HashMap::default(),
+            incoming_qos2: HashSet::default(),
             events: VecDeque::new(),
             inbuf: Vec::new(),
             inbox: Inbox::default(),

@@ -1,10 +1,12 @@
 //! Outgoing QoS 1 and QoS 2 messages: the in-flight window, the queue behind it, and
 //! resending after a reconnect or a retry interval.
 //!
-//! Every unacknowledged message lives in one map ordered by a sequence number taken at
-//! `publish` time, so resends keep the original order (MQTT-4.6.0-1), and a second map
+//! Every unacknowledged message has a sequence number taken at `publish` time and lives
+//! in a deque indexed by it, so resends keep the original order (MQTT-4.6.0-1); a map
 //! finds a message from its packet id in O(1) on each acknowledgement (walking the
-//! in-flight list per ack is what makes libmosquitto slow with big windows).
+//! in-flight list per ack is what makes libmosquitto slow with big windows). A message
+//! acknowledged out of order leaves an empty slot until those before it are done, so
+//! pushing and completing cost O(1) and no allocation beyond the message's own.
 //!
 //! Messages are always sent oldest first, so the messages ever sent form a prefix of the
 //! sequence: everything below `queue_start` has been sent at least once, everything
@@ -15,9 +17,10 @@
 //! CONNACK waits behind `resend_from` and goes, still before anything new, as acks free
 //! the quota.
 
+use super::ids::IdHash;
 use super::output::{MsgRef, Output};
 use crate::proto::{Ack, Packet, PacketId, QoS};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,12 +38,13 @@ pub(super) enum OutState {
 #[derive(Debug)]
 struct OutMsg {
     mid: PacketId,
-    topic: Box<str>,
-    payload: Box<[u8]>,
+    /// Topic, payload and MQTT 5 properties (encoded, no Topic Alias: see `alias`), in
+    /// one allocation: a message costs one malloc.
+    data: Box<[u8]>,
+    topic_len: usize,
+    payload_len: usize,
     qos: QoS,
     retain: bool,
-    /// MQTT 5 properties, encoded (no Topic Alias: see `alias`).
-    props: Box<[u8]>,
     /// MQTT 5 Topic Alias set by the application.
     alias: Option<u16>,
     state: OutState,
@@ -50,20 +54,104 @@ struct OutMsg {
 
 #[derive(Debug, Default)]
 pub(super) struct OutStore {
-    msgs: BTreeMap<u64, OutMsg>,
-    by_mid: HashMap<PacketId, u64>,
-    next_seq: u64,
+    msgs: Slots,
+    by_mid: HashMap<PacketId, u64, IdHash>,
     /// Sequence numbers below this have been sent; from it on they are queued.
     queue_start: u64,
     /// Messages sent and not yet complete (the in-flight window's occupancy).
     inflight: usize,
-    /// (sent_at, seq) of every sent message, so the retry deadline is the first entry.
-    timeline: BTreeSet<(Instant, u64)>,
+    /// (sent_at, seq) each time a message was sent, oldest first (the caller's clock
+    /// never goes back), so the retry deadline is the first entry. An entry whose
+    /// message is gone or was sent again since is stale: stale entries are dropped from
+    /// the front at once and from the rest when they outnumber the live ones.
+    timeline: VecDeque<(Instant, u64)>,
     /// Messages sent on an earlier connection and not resent yet on this one (the quota
     /// held them back) start at this sequence number.
     resend_from: Option<u64>,
     /// How many messages from `resend_from` on wait for their resend.
     resend_pending: usize,
+}
+
+/// The messages by sequence number: `slots[i]` holds number `base + i`, `None` once it
+/// is complete (or refused) while an older one is not.
+#[derive(Debug, Default)]
+struct Slots {
+    slots: VecDeque<Option<OutMsg>>,
+    base: u64,
+    live: usize,
+}
+
+impl Slots {
+    fn len(&self) -> usize {
+        self.live
+    }
+
+    /// The number the next message gets.
+    fn next_seq(&self) -> u64 {
+        self.base + self.slots.len() as u64
+    }
+
+    fn push(&mut self, msg: OutMsg) -> u64 {
+        let seq = self.next_seq();
+        self.slots.push_back(Some(msg));
+        self.live += 1;
+        seq
+    }
+
+    fn index(&self, seq: u64) -> Option<usize> {
+        let i = usize::try_from(seq.checked_sub(self.base)?).ok()?;
+        (i < self.slots.len()).then_some(i)
+    }
+
+    fn get(&self, seq: u64) -> Option<&OutMsg> {
+        self.slots.get(self.index(seq)?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, seq: u64) -> Option<&mut OutMsg> {
+        let i = self.index(seq)?;
+        self.slots.get_mut(i)?.as_mut()
+    }
+
+    fn remove(&mut self, seq: u64) -> Option<OutMsg> {
+        let i = self.index(seq)?;
+        let msg = self.slots.get_mut(i)?.take()?;
+        self.live -= 1;
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+        if self.slots.is_empty() {
+            // Keep a burst's worth of slots, not the largest burst ever.
+            self.slots.shrink_to(64);
+        }
+        Some(msg)
+    }
+
+    /// The sequence numbers of the messages in `from..to`, in order.
+    fn seqs(&self, from: u64, to: u64) -> impl Iterator<Item = u64> + '_ {
+        let start = from.max(self.base);
+        let end = to.min(self.next_seq());
+        (start..end.max(start)).filter(move |&seq| self.get(seq).is_some())
+    }
+
+    /// The first message numbered `from` or later.
+    fn first_from(&mut self, from: u64) -> Option<(u64, &mut OutMsg)> {
+        let start = usize::try_from(from.saturating_sub(self.base)).unwrap_or(usize::MAX);
+        let base = self.base;
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .skip(start)
+            .find_map(|(i, m)| Some((base + i as u64, m.as_mut()?)))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &OutMsg)> + '_ {
+        let base = self.base;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, m)| Some((base + i as u64, m.as_ref()?)))
+    }
 }
 
 /// Messages sent on an earlier connection still resent, and the quota they get.
@@ -80,13 +168,34 @@ pub(super) struct Resend {
 pub(super) type Refuse<'a> = &'a dyn Fn(&MsgRef<'_>) -> Option<u8>;
 
 impl OutMsg {
+    fn new(mid: PacketId, m: &MsgRef<'_>) -> OutMsg {
+        let mut data = Vec::with_capacity(m.topic.len() + m.payload.len() + m.props.len());
+        data.extend_from_slice(m.topic.as_bytes());
+        data.extend_from_slice(m.payload);
+        data.extend_from_slice(m.props);
+        OutMsg {
+            mid,
+            data: data.into_boxed_slice(),
+            topic_len: m.topic.len(),
+            payload_len: m.payload.len(),
+            qos: m.qos,
+            retain: m.retain,
+            alias: m.alias,
+            state: OutState::Queued,
+            sent_at: None,
+        }
+    }
+
     fn as_ref(&self) -> MsgRef<'_> {
+        let (topic, rest) = self.data.split_at(self.topic_len);
+        let (payload, props) = rest.split_at(self.payload_len);
         MsgRef {
-            topic: &self.topic,
-            payload: &self.payload,
+            // SAFETY: `new` copied these bytes from a `&str`, and nothing changes them.
+            topic: unsafe { std::str::from_utf8_unchecked(topic) },
+            payload,
             qos: self.qos,
             retain: self.retain,
-            props: &self.props,
+            props,
             alias: self.alias,
         }
     }
@@ -104,34 +213,19 @@ impl OutStore {
 
     pub(super) fn state_of(&self, mid: PacketId) -> Option<OutState> {
         let seq = self.by_mid.get(&mid)?;
-        self.msgs.get(seq).map(|m| m.state)
+        self.msgs.get(*seq).map(|m| m.state)
     }
 
     /// Queue a new message behind every other one. `mid` must not be in use.
     pub(super) fn push(&mut self, mid: PacketId, m: &MsgRef<'_>) {
         debug_assert!(m.qos != QoS::AtMostOnce && !self.contains(mid));
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = self.msgs.push(OutMsg::new(mid, m));
         self.by_mid.insert(mid, seq);
-        self.msgs.insert(
-            seq,
-            OutMsg {
-                mid,
-                topic: m.topic.into(),
-                payload: m.payload.into(),
-                qos: m.qos,
-                retain: m.retain,
-                props: m.props.into(),
-                alias: m.alias,
-                state: OutState::Queued,
-                sent_at: None,
-            },
-        );
     }
 
     /// Whether some message was never sent yet.
     pub(super) fn has_queued(&self) -> bool {
-        self.msgs.range(self.queue_start..).next().is_some()
+        self.msgs.seqs(self.queue_start, u64::MAX).next().is_some()
     }
 
     /// Send queued messages, oldest first, while the window (`quota` flows in flight)
@@ -150,11 +244,7 @@ impl OutStore {
     ) {
         if let Some(from) = self.resend_from {
             let mut next = from;
-            let seqs: Vec<u64> = self
-                .msgs
-                .range(from..self.queue_start)
-                .map(|(&s, _)| s)
-                .collect();
+            let seqs: Vec<u64> = self.msgs.seqs(from, self.queue_start).collect();
             for seq in seqs {
                 if self.inflight - self.resend_pending >= quota {
                     next = seq;
@@ -162,7 +252,7 @@ impl OutStore {
                 }
                 next = seq + 1;
                 self.resend_pending -= 1;
-                let msg = self.msgs.get_mut(&seq).expect("listed above");
+                let msg = self.msgs.get_mut(seq).expect("listed above");
                 if msg.state != OutState::WaitPubComp {
                     if let Some(rc) = refuse(&msg.as_ref()) {
                         let mid = msg.mid;
@@ -174,24 +264,26 @@ impl OutStore {
                 put(msg, true, false, out);
                 stamp(&mut self.timeline, seq, msg, now);
             }
+            self.tidy_timeline();
             self.resend_from = (self.resend_pending > 0).then_some(next);
             if self.resend_pending > 0 {
                 return;
             }
         }
         while self.inflight < quota {
-            let Some((&seq, msg)) = self.msgs.range_mut(self.queue_start..).next() else {
+            let Some((seq, msg)) = self.msgs.first_from(self.queue_start) else {
                 break;
             };
             if let Some(rc) = refuse(&msg.as_ref()) {
                 let mid = msg.mid;
-                self.msgs.remove(&seq);
+                self.msgs.remove(seq);
                 self.by_mid.remove(&mid);
                 refused.push((mid, rc));
                 continue;
             }
-            let props = out.protocol.is_v5().then(|| msg.props.len() + 3);
-            let len = crate::proto::publish_len(msg.topic.len(), msg.payload.len(), msg.qos, props);
+            let props_len = msg.data.len() - msg.topic_len - msg.payload_len;
+            let props = out.protocol.is_v5().then_some(props_len + 3);
+            let len = crate::proto::publish_len(msg.topic_len, msg.payload_len, msg.qos, props);
             if out.over_limit(len, max_output) {
                 break;
             }
@@ -213,11 +305,9 @@ impl OutStore {
             return false;
         }
         let seq = self.by_mid.remove(&mid).expect("state_of found it");
-        let msg = self.msgs.remove(&seq).expect("by_mid and msgs agree");
-        if let Some(t) = msg.sent_at {
-            self.timeline.remove(&(t, seq));
-        }
+        self.msgs.remove(seq).expect("by_mid and msgs agree");
         self.inflight -= 1;
+        self.tidy_timeline();
         if self.resend_from.is_some_and(|from| seq >= from) {
             // Acknowledged before its resend (the server kept it from the last
             // connection).
@@ -235,7 +325,7 @@ impl OutStore {
         let Some(&seq) = self.by_mid.get(&mid) else {
             return false;
         };
-        let msg = self.msgs.get_mut(&seq).expect("by_mid and msgs agree");
+        let msg = self.msgs.get_mut(seq).expect("by_mid and msgs agree");
         if msg.state != OutState::WaitPubRec {
             return false;
         }
@@ -244,6 +334,7 @@ impl OutStore {
             put(msg, false, false, out);
         }
         stamp(&mut self.timeline, seq, msg, now);
+        self.tidy_timeline();
         true
     }
 
@@ -263,13 +354,9 @@ impl OutStore {
         self.resend_from = None;
         self.resend_pending = 0;
         let mut sent = 0;
-        let seqs: Vec<u64> = self
-            .msgs
-            .range(..self.queue_start)
-            .map(|(&s, _)| s)
-            .collect();
+        let seqs: Vec<u64> = self.msgs.seqs(0, self.queue_start).collect();
         for seq in seqs {
-            let msg = self.msgs.get_mut(&seq).expect("listed above");
+            let msg = self.msgs.get_mut(seq).expect("listed above");
             if r.clean && msg.state == OutState::WaitPubComp {
                 msg.state = OutState::WaitPubRec;
             }
@@ -292,34 +379,57 @@ impl OutStore {
             stamp(&mut self.timeline, seq, msg, now);
             sent += 1;
         }
+        self.tidy_timeline();
     }
 
     /// Forget a message sent on an earlier connection that the current server refuses.
     fn drop_sent(&mut self, seq: u64) {
-        if let Some(msg) = self.msgs.remove(&seq) {
+        if let Some(msg) = self.msgs.remove(seq) {
             self.by_mid.remove(&msg.mid);
-            if let Some(t) = msg.sent_at {
-                self.timeline.remove(&(t, seq));
-            }
             self.inflight -= 1;
+        }
+    }
+
+    /// Whether timeline entry `(t, seq)` is the last sending of a message still here.
+    fn is_live(&self, (t, seq): (Instant, u64)) -> bool {
+        self.msgs.get(seq).is_some_and(|m| m.sent_at == Some(t))
+    }
+
+    /// Drop stale entries from the front of the timeline (so its first entry is the
+    /// retry deadline), and the others once they outnumber the live ones.
+    fn tidy_timeline(&mut self) {
+        while let Some(&entry) = self.timeline.front() {
+            if self.is_live(entry) {
+                break;
+            }
+            self.timeline.pop_front();
+        }
+        if self.timeline.len() > 2 * self.inflight + 64 {
+            let mut timeline = std::mem::take(&mut self.timeline);
+            timeline.retain(|&entry| self.is_live(entry));
+            self.timeline = timeline;
         }
     }
 
     /// When the oldest unacknowledged packet is due for a resend.
     pub(super) fn next_retry(&self, interval: Duration) -> Option<Instant> {
-        self.timeline.first().map(|&(t, _)| t + interval)
+        self.timeline.front().map(|&(t, _)| t + interval)
     }
 
     /// Resend (DUP set, or PUBREL again) what has waited `interval` or longer.
     pub(super) fn retry(&mut self, now: Instant, interval: Duration, out: &mut Output) {
-        while let Some(&(t, seq)) = self.timeline.first() {
+        while let Some(&(t, seq)) = self.timeline.front() {
             if t + interval > now {
                 break;
             }
-            let msg = self.msgs.get_mut(&seq).expect("timeline and msgs agree");
+            let msg = self
+                .msgs
+                .get_mut(seq)
+                .expect("the timeline's front is live");
             put(msg, true, false, out);
             // `interval` > 0, so the new stamp is not due yet and the loop ends.
             stamp(&mut self.timeline, seq, msg, now);
+            self.tidy_timeline();
         }
     }
 }
@@ -337,15 +447,13 @@ impl OutStore {
             ));
         }
         let mut sent = 0;
-        for (&seq, msg) in &self.msgs {
+        let stamps: std::collections::HashSet<_> = self.timeline.iter().copied().collect();
+        for (seq, msg) in self.msgs.iter() {
             if msg.mid == 0 {
                 return Err(format!("message seq {seq} has packet id 0"));
             }
             if self.by_mid.get(&msg.mid) != Some(&seq) {
                 return Err(format!("packet id {} not unique or not indexed", msg.mid));
-            }
-            if seq >= self.next_seq {
-                return Err(format!("seq {seq} not below next_seq {}", self.next_seq));
             }
             let queued = msg.state == OutState::Queued;
             if queued != (seq >= self.queue_start) {
@@ -373,26 +481,47 @@ impl OutStore {
             }
             if let Some(t) = msg.sent_at {
                 sent += 1;
-                if !self.timeline.contains(&(t, seq)) {
+                if !stamps.contains(&(t, seq)) {
                     return Err(format!("message {} missing from the timeline", msg.mid));
                 }
             }
         }
+        if self.msgs.slots.front().is_some_and(Option::is_none) {
+            return Err("an empty slot at the front".into());
+        }
+        let live = self.msgs.slots.iter().filter(|m| m.is_some()).count();
+        if live != self.msgs.live {
+            return Err(format!("{live} messages, {} counted", self.msgs.live));
+        }
         let waiting = self
             .resend_from
-            .map_or(0, |from| self.msgs.range(from..self.queue_start).count());
+            .map_or(0, |from| self.msgs.seqs(from, self.queue_start).count());
         if waiting != self.resend_pending {
             return Err(format!(
                 "{waiting} messages wait for a resend, {} counted",
                 self.resend_pending
             ));
         }
-        if sent != self.inflight || self.timeline.len() != sent {
+        let live = self.timeline.iter().filter(|&&e| self.is_live(e)).count();
+        if sent != self.inflight || live != sent {
             return Err(format!(
-                "{sent} sent, inflight {}, timeline {}",
-                self.inflight,
-                self.timeline.len()
+                "{sent} sent, inflight {}, timeline {live} live",
+                self.inflight
             ));
+        }
+        if self.timeline.front().is_some_and(|&e| !self.is_live(e)) {
+            return Err("a stale entry at the front of the timeline".into());
+        }
+        if self.timeline.len() > 2 * self.inflight + 64 {
+            return Err(format!("{} timeline entries", self.timeline.len()));
+        }
+        if self
+            .timeline
+            .iter()
+            .zip(self.timeline.iter().skip(1))
+            .any(|(a, b)| a.0 > b.0)
+        {
+            return Err("timeline out of order".into());
         }
         Ok(())
     }
@@ -416,9 +545,10 @@ fn put(msg: &OutMsg, dup: bool, fresh: bool, out: &mut Output) {
     debug_assert!(r.is_ok(), "encoding a checked PUBLISH failed: {r:?}");
 }
 
-fn stamp(timeline: &mut BTreeSet<(Instant, u64)>, seq: u64, msg: &mut OutMsg, now: Instant) {
-    if let Some(t) = msg.sent_at.replace(now) {
-        timeline.remove(&(t, seq));
+/// Record that `msg` (number `seq`) was sent at `now`; its earlier entry goes stale.
+/// Sent twice at the same instant, it keeps its one entry.
+fn stamp(timeline: &mut VecDeque<(Instant, u64)>, seq: u64, msg: &mut OutMsg, now: Instant) {
+    if msg.sent_at.replace(now) != Some(now) {
+        timeline.push_back((now, seq));
     }
-    timeline.insert((now, seq));
 }
