@@ -863,7 +863,9 @@ void mqttc_on_auth_set(struct mqttc_client *c, mqttc_on_auth_cb cb);
 /**
  * Route messages whose topic matches filter `sub` to `cb` instead of `on_message`
  * (every matching filter's callback is called). Replaces the callback of an equal
- * filter. `sub` is copied.
+ * filter. `sub` is copied. A shared subscription's filter, `$share/<group>/<filter>`,
+ * gets the messages on topics `<filter>` matches, as the broker delivers them (so the
+ * same string serves `mqttc_subscribe` and this call).
  *
  * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client/sub/cb, invalid filter).
  */
@@ -1022,7 +1024,9 @@ int mqttc_disconnect(struct mqttc_client *c);
 /**
  * True when `topic` matches subscription filter `sub` (MQTT-4.7: `+` one level, `#`
  * the rest including the parent; topics starting with `$` are not matched by a
- * filter starting with a wildcard). False for NULL or invalid arguments.
+ * filter starting with a wildcard). A shared subscription's filter
+ * `$share/<group>/<filter>` matches what `<filter>` matches, as the broker delivers to
+ * it (MQTT-4.8.2). False for NULL or invalid arguments.
  */
 bool mqttc_topic_matches_sub(const char *sub, const char *topic);
 
@@ -1404,7 +1408,9 @@ const char *mqttc_reason_string(int reason_code);
  * receives the message id, also for QoS 0 and when the result is `NO_CONN`.
  *
  * "Published" means: QoS 0 written to the socket, QoS 1 PUBACK received, QoS 2 PUBCOMP
- * received; `on_publish` fires then. Messages beyond `max_inflight` wait in order, as
+ * received (or a PUBACK instead of PUBREC, from a broker that grants at most QoS 1,
+ * such as RabbitMQ's: the message completes as in paho, and `on_log` reports the
+ * downgrade at `MQTTC_LOG_WARNING`); `on_publish` fires then. Messages beyond `max_inflight` wait in order, as
  * do QoS 1/2 messages while 4 MiB of output wait to be written (the output buffer is
  * bounded: a broker that stops reading cannot make the client grow without limit;
  * only `max_queued`, default unlimited, bounds the messages kept for later).

@@ -412,7 +412,7 @@ impl Fuzz {
                     // What was queued from the CONNACK on: its resends and after.
                     m.limit_from = self.fed_at;
                 }
-                Event::Connected { .. } | Event::Auth { .. } => {}
+                Event::Connected { .. } | Event::Auth { .. } | Event::Downgraded { .. } => {}
                 // `to_deliver` is kept: acknowledging a message of a past connection
                 // late is allowed and must not break anything.
                 Event::Disconnected { .. } => m.new_connection(),

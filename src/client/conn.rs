@@ -414,6 +414,9 @@ impl Inner {
                         properties: properties.and_then(props),
                     });
                 }
+                Event::Downgraded { mid } => self.log(0x04, || {
+                    format!("Message {mid} (QoS 2) answered with PUBACK: the broker downgraded it to QoS 1")
+                }),
                 Event::Subscribed {
                     mid,
                     granted,

@@ -171,7 +171,9 @@ pub extern "C" fn mqttc_on_auth_set(c: *mut mqttc_client, cb: mqttc_on_auth_cb) 
 
 /// Route messages whose topic matches filter `sub` to `cb` instead of `on_message`
 /// (every matching filter's callback is called). Replaces the callback of an equal
-/// filter. `sub` is copied.
+/// filter. `sub` is copied. A shared subscription's filter, `$share/<group>/<filter>`,
+/// gets the messages on topics `<filter>` matches, as the broker delivers them (so the
+/// same string serves `mqttc_subscribe` and this call).
 ///
 /// Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client/sub/cb, invalid filter).
 #[no_mangle]

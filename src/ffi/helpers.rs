@@ -13,7 +13,9 @@ use std::os::raw::{c_char, c_int, c_void};
 
 /// True when `topic` matches subscription filter `sub` (MQTT-4.7: `+` one level, `#`
 /// the rest including the parent; topics starting with `$` are not matched by a
-/// filter starting with a wildcard). False for NULL or invalid arguments.
+/// filter starting with a wildcard). A shared subscription's filter
+/// `$share/<group>/<filter>` matches what `<filter>` matches, as the broker delivers to
+/// it (MQTT-4.8.2). False for NULL or invalid arguments.
 #[no_mangle]
 pub extern "C" fn mqttc_topic_matches_sub(sub: *const c_char, topic: *const c_char) -> bool {
     ffi_body!(false, {

@@ -11,7 +11,9 @@ use std::time::Duration;
 /// receives the message id, also for QoS 0 and when the result is `NO_CONN`.
 ///
 /// "Published" means: QoS 0 written to the socket, QoS 1 PUBACK received, QoS 2 PUBCOMP
-/// received; `on_publish` fires then. Messages beyond `max_inflight` wait in order, as
+/// received (or a PUBACK instead of PUBREC, from a broker that grants at most QoS 1,
+/// such as RabbitMQ's: the message completes as in paho, and `on_log` reports the
+/// downgrade at `MQTTC_LOG_WARNING`); `on_publish` fires then. Messages beyond `max_inflight` wait in order, as
 /// do QoS 1/2 messages while 4 MiB of output wait to be written (the output buffer is
 /// bounded: a broker that stops reading cannot make the client grow without limit;
 /// only `max_queued`, default unlimited, bounds the messages kept for later).

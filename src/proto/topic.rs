@@ -39,7 +39,18 @@ pub fn valid_topic_filter(filter: &str) -> bool {
 /// One pass over both strings, no allocation: a literal filter level is compared with
 /// the topic byte by byte as it is scanned (which also validates both), a '+' skips one
 /// topic level, a '#' validates the rest of the topic.
+///
+/// A shared subscription's filter, `$share/{ShareName}/{filter}` (MQTT-4.8.2), matches
+/// what `{filter}` matches, as the broker delivers to it; with an empty share name or
+/// one holding a wildcard (MQTT-4.8.2-1, -2) it matches nothing.
 pub fn matches(filter: &str, topic: &str) -> bool {
+    let filter = match filter.strip_prefix("$share/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((group, f)) if !group.is_empty() && !group.bytes().any(forbidden_in_name) => f,
+            _ => return false,
+        },
+        None => filter,
+    };
     let f = filter.as_bytes();
     let t = topic.as_bytes();
     if f.is_empty() || t.is_empty() || f.len() > MAX_FIELD_LEN || t.len() > MAX_FIELD_LEN {

@@ -115,7 +115,15 @@ impl Session {
         };
         match packet {
             Packet::PubAck(ack) => {
-                self.finish_outgoing(now, ack, OutState::WaitPubAck);
+                let expected = match self.store.state_of(ack.pkid) {
+                    // A broker that downgraded a QoS 2 message to QoS 1.
+                    Some(OutState::WaitPubRec) => {
+                        self.events.push_back(Event::Downgraded { mid: ack.pkid });
+                        OutState::WaitPubRec
+                    }
+                    _ => OutState::WaitPubAck,
+                };
+                self.finish_outgoing(now, ack, expected);
                 Ok(())
             }
             Packet::PubRec(ack) if ack.reason >= 0x80 => {

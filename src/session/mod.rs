@@ -158,6 +158,9 @@ pub enum Event {
         reason: u8,
         properties: Option<Properties>,
     },
+    /// A QoS 2 message was answered with PUBACK (RabbitMQ's MQTT plugin grants at most
+    /// QoS 1): its flow completes as QoS 1, as in paho; `Published` follows at once.
+    Downgraded { mid: u16 },
     /// SUBACK: one code per filter (0, 1, 2 granted; 0x80 and above failure).
     Subscribed {
         mid: u16,

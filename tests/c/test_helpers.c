@@ -48,6 +48,13 @@ static void topic_matches_sub_table(void) {
         {"+/+/+", "a/b", false},
         {"a/b", "a/b/", false},
         {"sport/tennis/+", "sport/tennis", false},
+        /* shared subscriptions (MQTT-4.8.2): the filter after the share name */
+        {"$share/g/foo/+", "foo/bar", true},
+        {"$share/group/#", "foo/bar", true},
+        {"$share/g/foo/+", "foo/bar/baz", false},
+        {"$share/g/foo/bar", "$share/g/foo/bar", false},
+        {"$share//foo", "foo", false},
+        {"$share/g", "g", false},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {

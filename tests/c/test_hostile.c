@@ -262,6 +262,37 @@ static void truncated_and_reset(void) {
 }
 
 /* Acks for ids never used, and acks of the wrong kind: ignored, connection up. */
+/* RabbitMQ's MQTT plugin grants at most QoS 1 and answers a QoS 2 PUBLISH with
+ * PUBACK: the message completes there (as in paho), no PUBREL follows, and on_log
+ * reports the downgrade as a warning. */
+static void qos2_answered_with_puback(void) {
+    hs s;
+    hs_start(&s, 60);
+    h_rec_attach(s.c, H_CB_LOG);
+    static h_pkt p;
+    int m2;
+    CHECK_RC(mqttc_publish(s.c, "q/2", "two", 3, 2, false, &m2), MQTTC_ERR_SUCCESS);
+    CHECK_EQ(h_fake_expect(&s.f, &p, 3, 5000), m2);
+    h_fake_ack(&s.f, 4, m2);
+    CHECK_RC(mqttc_wait_for_publish(s.c, m2, 5000), MQTTC_ERR_SUCCESS);
+    CHECK(h_rec_wait(&s.rec, H_EV_PUBLISH, 1, NULL, 5000));
+    CHECK_EQ(h_rec_count_a(&s.rec, H_EV_PUBLISH, m2), 1);
+    int warned = 0;
+    for (int i = 0; i < h_rec_count(&s.rec, H_EV_LOG); i++) {
+        h_event e;
+        h_rec_get(&s.rec, H_EV_LOG, i, &e);
+        if (e.a == MQTTC_LOG_WARNING && e.text != NULL && strstr(e.text, "downgraded") != NULL)
+            warned++;
+    }
+    CHECK_EQ(warned, 1);
+    /* Nothing more is sent for it, and a late PUBREC is ignored (no PUBREL). */
+    h_fake_ack(&s.f, 5, m2);
+    CHECK_EQ(h_fake_read(&s.f, &p, 300), 0);
+    CHECK_EQ(h_rec_count(&s.rec, H_EV_PUBLISH), 1);
+    CHECK_EQ(h_rec_count(&s.rec, H_EV_DISCONNECT), 0);
+    hs_end(&s);
+}
+
 static void unknown_ids_are_ignored(void) {
     hs s;
     hs_start(&s, 60);
@@ -278,7 +309,6 @@ static void unknown_ids_are_ignored(void) {
     h_fake_ack(&s.f, 11, 782); /* UNSUBACK, unknown id */
     static const unsigned char suback[] = {0x90, 3, 0x03, 0x0d, 1}; /* SUBACK 781 */
     h_pkt_write(s.f.fd, suback, sizeof suback);
-    h_fake_ack(&s.f, 4, m2); /* PUBACK for a QoS 2 message */
     h_fake_ack(&s.f, 7, m2); /* PUBCOMP before PUBREC */
     h_fake_ack(&s.f, 5, m1); /* PUBREC for a QoS 1 message */
     h_fake_ack(&s.f, 11, m1); /* UNSUBACK for a PUBLISH id */
@@ -288,6 +318,7 @@ static void unknown_ids_are_ignored(void) {
     h_fake_ack(&s.f, 4, m1);
     h_fake_ack(&s.f, 5, m2);
     CHECK_EQ(h_fake_expect(&s.f, &p, 6, 5000), m2); /* PUBREL */
+    h_fake_ack(&s.f, 4, m2); /* PUBACK while waiting for PUBCOMP */
     h_fake_ack(&s.f, 7, m2);
     CHECK(h_rec_wait(&s.rec, H_EV_PUBLISH, 2, NULL, 5000));
     int sub_mid;
@@ -511,6 +542,7 @@ int main(int argc, char **argv) {
         H_CASE(malformed_instead_of_connack, 30),
         H_CASE(truncated_and_reset, 30),
         H_CASE(unknown_ids_are_ignored, 20),
+        H_CASE(qos2_answered_with_puback, 20),
         H_CASE(silence_after_connect, 20),
         H_CASE(silence_after_pingreq, 20),
         H_CASE(refusals_back_off, 40),

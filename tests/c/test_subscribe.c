@@ -287,6 +287,31 @@ static void message_callback_add_remove(void) {
     down(&f);
 }
 
+/* A shared subscription (mosquitto has them under 3.1.1 too): messages arrive on the
+ * plain topic and go to the callback added with the same "$share/..." string. */
+static void shared_subscription_callback(void) {
+    fixture f;
+    up(&f);
+    char plain[H_TOPIC_MAX], shared[H_TOPIC_MAX + 32], x[H_TOPIC_MAX], other[H_TOPIC_MAX];
+    h_topic(plain, "shared/#");
+    snprintf(shared, sizeof shared, "$share/grp/%s", plain);
+    h_topic(x, "shared/x");
+    h_topic(other, "other");
+    CHECK_RC(mqttc_message_callback_add(f.s, shared, h_rec_on_message_f1), MQTTC_ERR_SUCCESS);
+    h_subscribe(f.s, &f.srec, shared, 1, true);
+    h_subscribe(f.s, &f.srec, other, 1, true);
+    pub(&f, x, 1);
+    pub(&f, other, 1);
+    CHECK(h_rec_wait(&f.srec, H_EV_MESSAGE, 1, NULL, 10000));
+    CHECK(h_rec_wait(&f.srec, H_EV_MESSAGE_F1, 1, NULL, 10000));
+    CHECK_EQ(h_rec_count_topic(&f.srec, H_EV_MESSAGE_F1, x), 1);
+    CHECK_EQ(h_rec_count_topic(&f.srec, H_EV_MESSAGE, x), 0);
+    CHECK_EQ(h_rec_count_topic(&f.srec, H_EV_MESSAGE, other), 1);
+    CHECK(mqttc_topic_matches_sub(shared, x));
+    CHECK_RC(mqttc_message_callback_remove(f.s, shared), MQTTC_ERR_SUCCESS);
+    down(&f);
+}
+
 int main(int argc, char **argv) {
     static const h_case cases[] = {
         H_CASE(subscribe_unsubscribe_callbacks, 30),
@@ -294,6 +319,7 @@ int main(int argc, char **argv) {
         H_CASE(resubscribe_changes_qos, 20),
         H_CASE(subscribe_multiple_many, 30),
         H_CASE(message_callback_add_remove, 30),
+        H_CASE(shared_subscription_callback, 30),
     };
     return h_main(argc, argv, "test_subscribe", cases, sizeof cases / sizeof cases[0]);
 }

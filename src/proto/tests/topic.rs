@@ -168,3 +168,39 @@ fn more_matching() {
     assert!(!matches(&long, &long));
     assert!(matches(&long[1..], &long[1..]));
 }
+
+#[test]
+fn shared_subscription_filters_match_their_filter() {
+    // MQTT-4.8.2: `$share/{ShareName}/{filter}` receives what `{filter}` matches.
+    let yes = [
+        ("$share/group/a/b", "a/b"),
+        ("$share/g/sport/#", "sport/tennis/player1"),
+        ("$share/g/#", "a"),
+        ("$share/g/+/x", "y/x"),
+        ("$share/g/$SYS/#", "$SYS/broker"),
+    ];
+    let no = [
+        ("$share/group/a/b", "a/c"),
+        // Not the topic named like the filter itself.
+        ("$share/group/a/b", "$share/group/a/b"),
+        // MQTT-4.8.2-1, -2: a share name of one character or more, no wildcard.
+        ("$share//a/b", "a/b"),
+        ("$share/+/a/b", "a/b"),
+        ("$share/#/a", "a"),
+        ("$share/g+/a", "a"),
+        // A share name and no filter.
+        ("$share/group", "group"),
+        ("$share/group/", "a"),
+        // A filter starting with a wildcard still leaves `$` topics alone.
+        ("$share/g/#", "$SYS/broker"),
+    ];
+    for (f, t) in yes {
+        assert!(matches(f, t), "{f:?} should match {t:?}");
+    }
+    for (f, t) in no {
+        assert!(!matches(f, t), "{f:?} should not match {t:?}");
+    }
+    // Anything else starting with `$share` is an ordinary filter.
+    assert!(matches("$shared/a", "$shared/a"));
+    assert!(matches("$share", "$share"));
+}

@@ -16,6 +16,7 @@ pub enum Event {
     Connected { session_present: bool, code: u8 },
     Message(Publish),
     Published { mid: u16 },
+    Downgraded { mid: u16 },
     Subscribed { mid: u16, granted: Vec<u8> },
     Unsubscribed { mid: u16 },
     Disconnected { rc: i32 },
@@ -129,6 +130,7 @@ impl Peer {
                 },
                 session::Event::Message(m) => Event::Message(self.s.inbox().to_publish(&m)),
                 session::Event::Published { mid, .. } => Event::Published { mid },
+                session::Event::Downgraded { mid } => Event::Downgraded { mid },
                 session::Event::Subscribed { mid, granted, .. } => {
                     Event::Subscribed { mid, granted }
                 }

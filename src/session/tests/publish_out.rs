@@ -84,6 +84,30 @@ fn qos2_flow() {
 }
 
 #[test]
+fn qos2_answered_with_puback_completes() {
+    // RabbitMQ's MQTT plugin grants at most QoS 1 and answers a QoS 2 PUBLISH with
+    // PUBACK: the flow completes there, as in paho, with no PUBREL.
+    let mut p = Peer::connected(cfg());
+    let q2 = p.publish("a", b"2", QoS::ExactlyOnce);
+    let next = p.publish("b", b"1", QoS::AtLeastOnce);
+    p.sent();
+    p.feed_ok(puback(q2));
+    assert_eq!(
+        p.events(),
+        [Event::Downgraded { mid: q2 }, Event::Published { mid: q2 }]
+    );
+    assert!(p.s.is_published(q2));
+    assert!(!p.s.wants_write());
+    // Nothing of it is left: a late PUBREC or PUBCOMP for the id is ignored, and the
+    // QoS 1 message behind it completes as usual.
+    p.feed_ok(pubrec(q2));
+    p.feed_ok(pubcomp(q2));
+    assert!(!p.s.wants_write());
+    p.feed_ok(puback(next));
+    assert_eq!(p.events(), [Event::Published { mid: next }]);
+}
+
+#[test]
 fn every_publish_consumes_a_mid() {
     let mut p = Peer::connected(cfg());
     assert_eq!(p.publish("t", b"", QoS::AtMostOnce), 1);
@@ -137,10 +161,10 @@ fn unknown_duplicate_and_wrong_kind_acks_are_ignored() {
     p.feed_ok(puback(77));
     p.feed_ok(pubrec(77));
     p.feed_ok(pubcomp(77));
-    // Wrong kind for the state: PUBREC/PUBCOMP for QoS 1, PUBACK/PUBCOMP for QoS 2.
+    // Wrong kind for the state: PUBREC/PUBCOMP for QoS 1, PUBCOMP for QoS 2 before
+    // PUBREC (PUBACK then is a downgrade: see `qos2_answered_with_puback_completes`).
     p.feed_ok(pubrec(q1));
     p.feed_ok(pubcomp(q1));
-    p.feed_ok(puback(q2));
     p.feed_ok(pubcomp(q2));
     assert_eq!(p.events(), []);
     assert!(!p.s.wants_write());
@@ -149,8 +173,10 @@ fn unknown_duplicate_and_wrong_kind_acks_are_ignored() {
     p.feed_ok(puback(q1));
     p.feed_ok(pubrec(q2));
     assert_eq!(p.sent(), [pubrel(q2)]);
-    // A duplicate PUBREC while waiting for PUBCOMP sends nothing more.
+    // A duplicate PUBREC while waiting for PUBCOMP sends nothing more, and a PUBACK
+    // then is ignored too.
     p.feed_ok(pubrec(q2));
+    p.feed_ok(puback(q2));
     assert!(!p.s.wants_write());
     p.feed_ok(pubcomp(q2));
     p.feed_ok(pubcomp(q2));
