@@ -82,9 +82,10 @@ mod tests {
     }
 }
 
-/// The hasher of maps and sets keyed by packet id. Ids are small integers the session itself hands
-/// out, not attacker-chosen keys, so SipHash's flood resistance buys nothing here and
-/// costs a good part of each acknowledgement; one multiply spreads them instead.
+/// The hasher of maps and sets keyed by packet id. The keys are 16-bit ids, so even a
+/// broker choosing them (incoming QoS 2) can pile at most a few hundred into one
+/// bucket: SipHash's flood resistance buys nothing here and costs a good part of each
+/// acknowledgement; one multiply spreads them instead.
 /// (Spelled out at each use: cbindgen, reading every file, trips over generic aliases
 /// of std's maps.)
 pub(super) type IdHash = BuildHasherDefault<IdHasher>;
@@ -100,8 +101,9 @@ impl Hasher for IdHasher {
     }
 
     fn write_u16(&mut self, id: u16) {
-        // Fibonacci hashing: the table takes its bucket from the low bits and its tag
-        // from the top seven, and both vary with every bit of the id.
+        // Fibonacci hashing: the table takes its bucket from the low bits (a run of
+        // consecutive ids never shares one) and its tag from the top seven, which
+        // depend on every bit of the id.
         self.0 = u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 

@@ -242,6 +242,21 @@ impl OutStore {
         refuse: Refuse<'_>,
         refused: &mut Vec<(PacketId, u8)>,
     ) {
+        self.fill(now, quota, max_output, out, refuse, refused);
+        // Refusals leave empty slots.
+        self.compact();
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &mut self,
+        now: Instant,
+        quota: usize,
+        max_output: usize,
+        out: &mut Output,
+        refuse: Refuse<'_>,
+        refused: &mut Vec<(PacketId, u8)>,
+    ) {
         if let Some(from) = self.resend_from {
             let mut next = from;
             let seqs: Vec<u64> = self.msgs.seqs(from, self.queue_start).collect();
@@ -279,6 +294,8 @@ impl OutStore {
                 self.msgs.remove(seq);
                 self.by_mid.remove(&mid);
                 refused.push((mid, rc));
+                // Everything from the old start up to here is empty now.
+                self.queue_start = seq + 1;
                 continue;
             }
             let props_len = msg.data.len() - msg.topic_len - msg.payload_len;
@@ -316,7 +333,47 @@ impl OutStore {
                 self.resend_from = None;
             }
         }
+        self.compact();
         true
+    }
+
+    /// Close the gaps of the slots deque once empty slots outnumber the messages (one
+    /// message never acknowledged must not keep a slot for each one completed after
+    /// it): the messages are renumbered in order, which is all their numbers are for.
+    fn compact(&mut self) {
+        let len = self.msgs.slots.len();
+        if len <= 2 * self.msgs.live + 64 {
+            return;
+        }
+        let base = self.msgs.base;
+        // below[i]: how many messages sit in slots before slot i.
+        let mut below = Vec::with_capacity(len + 1);
+        let mut n = 0u64;
+        for slot in &self.msgs.slots {
+            below.push(n);
+            n += u64::from(slot.is_some());
+        }
+        below.push(n);
+        let renumber = |seq: u64| {
+            let i = usize::try_from(seq.saturating_sub(base)).map_or(len, |i| i.min(len));
+            base + below[i]
+        };
+        // The live timeline entries, found under the old numbers.
+        let mut timeline = std::mem::take(&mut self.timeline);
+        timeline.retain(|&entry| self.is_live(entry));
+        self.timeline = timeline
+            .into_iter()
+            .map(|(t, seq)| (t, renumber(seq)))
+            .collect();
+        let slots = std::mem::take(&mut self.msgs.slots);
+        self.msgs.slots = slots.into_iter().filter(Option::is_some).collect();
+        for (i, m) in self.msgs.slots.iter().enumerate() {
+            if let Some(m) = m {
+                self.by_mid.insert(m.mid, base + i as u64);
+            }
+        }
+        self.queue_start = renumber(self.queue_start);
+        self.resend_from = self.resend_from.map(renumber);
     }
 
     /// PUBREC: the broker owns the message now; move on to PUBREL (MQTT-4.3.3). The
@@ -380,6 +437,7 @@ impl OutStore {
             sent += 1;
         }
         self.tidy_timeline();
+        self.compact();
     }
 
     /// Forget a message sent on an earlier connection that the current server refuses.
@@ -489,6 +547,13 @@ impl OutStore {
         if self.msgs.slots.front().is_some_and(Option::is_none) {
             return Err("an empty slot at the front".into());
         }
+        if self.msgs.slots.len() > 2 * self.msgs.live + 64 {
+            return Err(format!(
+                "{} slots for {} messages",
+                self.msgs.slots.len(),
+                self.msgs.live
+            ));
+        }
         let live = self.msgs.slots.iter().filter(|m| m.is_some()).count();
         if live != self.msgs.live {
             return Err(format!("{live} messages, {} counted", self.msgs.live));
@@ -546,8 +611,10 @@ fn put(msg: &OutMsg, dup: bool, fresh: bool, out: &mut Output) {
 }
 
 /// Record that `msg` (number `seq`) was sent at `now`; its earlier entry goes stale.
-/// Sent twice at the same instant, it keeps its one entry.
+/// Sent twice at the same instant, it keeps its one entry. A clock that went back is
+/// taken as standing still, so the timeline stays in order.
 fn stamp(timeline: &mut VecDeque<(Instant, u64)>, seq: u64, msg: &mut OutMsg, now: Instant) {
+    let now = timeline.back().map_or(now, |&(last, _)| last.max(now));
     if msg.sent_at.replace(now) != Some(now) {
         timeline.push_back((now, seq));
     }

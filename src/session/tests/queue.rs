@@ -225,3 +225,47 @@ fn output_buffer_is_bounded() {
     p.publish("t", &payload, QoS::AtMostOnce);
     assert_eq!(p.s.state(), State::Connected);
 }
+
+#[test]
+fn one_message_never_acknowledged_while_thousands_complete() {
+    // The oldest message stays unacknowledged while 5,000 behind it flow through a
+    // window of 10: the store keeps its size (the invariant check after each step
+    // bounds it), the queue keeps its order, and a new connection resends the old one
+    // first.
+    let mut p = Peer::connected(SessionConfig {
+        max_inflight: 10,
+        ..cfg()
+    });
+    let stuck = p.publish("t", b"stuck", QoS::AtLeastOnce);
+    let mids: Vec<u16> = (0..5000u16)
+        .map(|i| p.publish("t", &i.to_be_bytes(), QoS::AtLeastOnce))
+        .collect();
+    let mut sent = publish_ids(&p.sent());
+    let mut next = 0;
+    while next < mids.len() {
+        assert!(!sent.is_empty(), "nothing sent after {next} acks");
+        let mut acked = Vec::new();
+        for (mid, dup) in std::mem::take(&mut sent) {
+            assert!(!dup);
+            if mid == stuck {
+                continue;
+            }
+            assert_eq!(mid, mids[next], "out of order");
+            next += 1;
+            p.feed_ok(puback(mid));
+            acked.push(Event::Published { mid });
+        }
+        assert_eq!(p.events(), acked);
+        sent = publish_ids(&p.sent());
+    }
+    assert!(!p.s.is_published(stuck));
+    assert!(mids.iter().all(|&m| p.s.is_published(m)));
+    p.s.connection_closed(p.now, 7);
+    p.events();
+    assert_eq!(
+        p.connect_accepted(),
+        [publish_pkt("t", b"stuck", QoS::AtLeastOnce, stuck, true)]
+    );
+    p.feed_ok(puback(stuck));
+    assert_eq!(p.events(), [Event::Published { mid: stuck }]);
+}
