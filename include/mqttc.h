@@ -526,6 +526,11 @@ typedef void (*mqttc_on_connect_cb)(struct mqttc_client *c, void *userdata, int 
 typedef void (*mqttc_on_connect_fail_cb)(struct mqttc_client *c, void *userdata);
 
 /**
+ * Called before every connection attempt (paho 2 `on_pre_connect`).
+ */
+typedef void (*mqttc_on_pre_connect_cb)(struct mqttc_client *c, void *userdata);
+
+/**
  * Called when the connection ends: rc 0 after `mqttc_disconnect`, else the cause.
  */
 typedef void (*mqttc_on_disconnect_cb)(struct mqttc_client *c, void *userdata, int rc);
@@ -741,6 +746,15 @@ void mqttc_on_connect_set(struct mqttc_client *c, mqttc_on_connect_cb cb);
  * `on_connect_fail(c, userdata)`: the loop could not open a connection.
  */
 void mqttc_on_connect_fail_set(struct mqttc_client *c, mqttc_on_connect_fail_cb cb);
+
+/**
+ * `on_pre_connect(c, userdata)` (paho 2): runs before every connection attempt
+ * (`mqttc_connect`, `connect_async`, `reconnect`, and each automatic reconnect), on
+ * the thread making it, before the socket is opened. It may call any function of the
+ * client: `mqttc_username_pw_set` there sets the credentials of this attempt's
+ * CONNECT (a token refreshed before each reconnect). NULL removes it.
+ */
+void mqttc_on_pre_connect_set(struct mqttc_client *c, mqttc_on_pre_connect_cb cb);
 
 /**
  * `on_disconnect(c, userdata, rc)`: rc 0 after `mqttc_disconnect`, otherwise the
@@ -1268,6 +1282,14 @@ int mqttc_will_set(struct mqttc_client *c, const char *topic, const void *payloa
  * Remove the will. Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL`.
  */
 int mqttc_will_clear(struct mqttc_client *c);
+
+/**
+ * Jitter of the reconnect back-off (reconnect storms of many clients spread out):
+ * each delay of `mqttc_reconnect_delay_set`'s back-off is drawn uniformly within
+ * ±`percent` % of its value. Default 0 (none). Returns `MQTTC_ERR_SUCCESS` or
+ * `MQTTC_ERR_INVAL` (NULL client, `percent` below 0 or above 100).
+ */
+int mqttc_reconnect_jitter_set(struct mqttc_client *c, int percent);
 
 /**
  * Reconnect back-off for `mqttc_loop_forever` and the `mqttc_loop_start` thread: the

@@ -197,6 +197,17 @@ impl Shared {
         if let Some(batch) = batch {
             self.deliver(batch);
         }
+        // paho 2's on_pre_connect, after what the old connection reported: on the
+        // connecting thread and with no lock held, so it may change the credentials of
+        // this very attempt (the CONNECT is made when the connection is installed).
+        let batch = {
+            let mut inner = lock(&self.inner);
+            inner.notes.push(Notify::PreConnect);
+            inner.take_batch()
+        };
+        if let Some(batch) = batch {
+            self.deliver(batch);
+        }
         // DNS and TCP connect run without the lock, so other threads are not blocked.
         let result = conn::open(&params.0, &params.1);
         let r = self.with(|inner| {

@@ -359,7 +359,8 @@ impl Shared {
     }
 
     /// Sleep for the reconnect back-off (paho `_reconnect_wait`): min_delay first, then
-    /// doubling up to max_delay; cut short by loop_stop, disconnect or a new connection.
+    /// doubling up to max_delay, each moved by the jitter; cut short by loop_stop,
+    /// disconnect or a new connection.
     fn reconnect_wait(&self, gen: u64) {
         let delay = {
             let mut inner = lock(&self.inner);
@@ -368,12 +369,14 @@ impl Shared {
                 Some(d) => d.saturating_mul(2).min(inner.opts.reconnect_max),
             };
             inner.reconnect_delay = Some(d);
-            d
+            super::jittered(Duration::from_secs(d.into()), inner.opts.reconnect_jitter)
         };
         self.with(|inner| {
-            inner.log(0x10, || format!("Reconnecting in {delay} s"));
+            inner.log(0x10, || {
+                format!("Reconnecting in {:.3} s", delay.as_secs_f64())
+            });
         });
-        self.wait(gen, Duration::from_secs(delay as u64), |inner| {
+        self.wait(gen, delay, |inner| {
             inner.user_disconnect || inner.conn.is_some() || inner.retry_now
         });
     }

@@ -52,6 +52,8 @@ pub struct Options {
     pub transport: TransportKind,
     pub reconnect_min: u32,
     pub reconnect_max: u32,
+    /// Each reconnect delay moves within ±this many percent (0..=100).
+    pub reconnect_jitter: u8,
     pub reconnect_on_failure: bool,
     pub connect_timeout: Duration,
     pub ws_path: String,
@@ -73,6 +75,7 @@ impl Options {
             transport,
             reconnect_min: 1,
             reconnect_max: 120,
+            reconnect_jitter: 0,
             reconnect_on_failure: true,
             connect_timeout: CONNECT_TIMEOUT,
             ws_path: "/mqtt".to_string(),
@@ -155,10 +158,20 @@ pub fn random_client_id() -> String {
     // 22 characters from [0-9A-Za-z], as paho's base62 of a uuid4.
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut bytes = [0u8; 22];
+    random_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Fills `bytes` from /dev/urandom, or, without it, from a generator seeded with the
+/// time and the process id (identifiers and jitter, nothing secret).
+pub fn random_bytes(bytes: &mut [u8]) {
     let mut filled = false;
     if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
         use std::io::Read;
-        filled = f.read_exact(&mut bytes).is_ok();
+        filled = f.read_exact(bytes).is_ok();
     }
     if !filled {
         let seed = Instant::now().elapsed().as_nanos() as u64
@@ -175,10 +188,18 @@ pub fn random_client_id() -> String {
             *b = x as u8;
         }
     }
-    bytes
-        .iter()
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
-        .collect()
+}
+
+/// `delay` moved uniformly within ±`percent` % of itself (reconnect jitter).
+pub fn jittered(delay: Duration, percent: u8) -> Duration {
+    if percent == 0 {
+        return delay;
+    }
+    let mut r = [0u8; 8];
+    random_bytes(&mut r);
+    // u in [-1, 1]
+    let u = (u64::from_ne_bytes(r) >> 11) as f64 / (1u64 << 52) as f64 - 1.0;
+    delay.mul_f64((1.0 + u * f64::from(percent.min(100)) / 100.0).max(0.0))
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -304,4 +325,29 @@ fn session_config(
         clean_session,
         ..SessionConfig::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jittered;
+    use std::time::Duration;
+
+    #[test]
+    fn jitter_stays_within_its_percentage_and_spreads() {
+        let d = Duration::from_secs(10);
+        assert_eq!(jittered(d, 0), d);
+        let draws: Vec<Duration> = (0..400).map(|_| jittered(d, 20)).collect();
+        assert!(draws
+            .iter()
+            .all(|&x| x >= Duration::from_secs(8) && x <= Duration::from_secs(12)));
+        // Both sides of the delay, and not a handful of values.
+        assert!(draws.iter().any(|&x| x < Duration::from_millis(9_000)));
+        assert!(draws.iter().any(|&x| x > Duration::from_millis(11_000)));
+        let mut ms: Vec<u128> = draws.iter().map(Duration::as_millis).collect();
+        ms.sort_unstable();
+        ms.dedup();
+        assert!(ms.len() > 100, "{} distinct delays", ms.len());
+        // 100 %: from nothing to twice the delay.
+        assert!((0..100).all(|_| jittered(d, 100) <= Duration::from_secs(20)));
+    }
 }

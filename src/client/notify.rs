@@ -18,6 +18,8 @@ pub enum Notify {
         properties: Option<Properties>,
     },
     ConnectFail,
+    /// A connection attempt is about to start (paho 2's `on_pre_connect`).
+    PreConnect,
     /// The connection ended: `rc` a result code (0 after a requested disconnect);
     /// `reason` the reason code of the DISCONNECT involved (-1: none); `properties`
     /// the server DISCONNECT's.

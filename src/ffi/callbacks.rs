@@ -29,6 +29,16 @@ pub extern "C" fn mqttc_on_connect_fail_set(c: *mut mqttc_client, cb: mqttc_on_c
     ffi_body!((), { set(c, |cbs| cbs.on_connect_fail = cb) })
 }
 
+/// `on_pre_connect(c, userdata)` (paho 2): runs before every connection attempt
+/// (`mqttc_connect`, `connect_async`, `reconnect`, and each automatic reconnect), on
+/// the thread making it, before the socket is opened. It may call any function of the
+/// client: `mqttc_username_pw_set` there sets the credentials of this attempt's
+/// CONNECT (a token refreshed before each reconnect). NULL removes it.
+#[no_mangle]
+pub extern "C" fn mqttc_on_pre_connect_set(c: *mut mqttc_client, cb: mqttc_on_pre_connect_cb) {
+    ffi_body!((), { set(c, |cbs| cbs.on_pre_connect = cb) })
+}
+
 /// `on_disconnect(c, userdata, rc)`: rc 0 after `mqttc_disconnect`, otherwise the
 /// error that ended the connection (`MQTTC_ERR_CONN_LOST`, also for an MQTT 5
 /// DISCONNECT from the server; `MQTTC_ERR_KEEPALIVE`; `MQTTC_ERR_PROTOCOL`;

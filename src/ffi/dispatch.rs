@@ -38,6 +38,7 @@ pub struct Callbacks {
     pub on_connect: mqttc_on_connect_cb,
     pub on_connect_v5: mqttc_on_connect_v5_cb,
     pub on_connect_fail: mqttc_on_connect_fail_cb,
+    pub on_pre_connect: mqttc_on_pre_connect_cb,
     pub on_disconnect: mqttc_on_disconnect_cb,
     pub on_disconnect_v5: mqttc_on_disconnect_v5_cb,
     pub on_message: mqttc_on_message_cb,
@@ -67,6 +68,7 @@ impl Callbacks {
             on_connect: None,
             on_connect_v5: None,
             on_connect_fail: None,
+            on_pre_connect: None,
             on_disconnect: None,
             on_disconnect_v5: None,
             on_message: None,
@@ -174,6 +176,11 @@ impl Handler for CallbackTable {
                 }
                 Notify::ConnectFail => {
                     if let Some(f) = cb.on_connect_fail {
+                        f(h, ud)
+                    }
+                }
+                Notify::PreConnect => {
+                    if let Some(f) = cb.on_pre_connect {
                         f(h, ud)
                     }
                 }

@@ -128,6 +128,22 @@ pub extern "C" fn mqttc_will_clear(c: *mut mqttc_client) -> c_int {
     })
 }
 
+/// Jitter of the reconnect back-off (reconnect storms of many clients spread out):
+/// each delay of `mqttc_reconnect_delay_set`'s back-off is drawn uniformly within
+/// ±`percent` % of its value. Default 0 (none). Returns `MQTTC_ERR_SUCCESS` or
+/// `MQTTC_ERR_INVAL` (NULL client, `percent` below 0 or above 100).
+#[no_mangle]
+pub extern "C" fn mqttc_reconnect_jitter_set(c: *mut mqttc_client, percent: c_int) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        let Ok(percent @ 0..=100) = u8::try_from(percent) else {
+            return MQTTC_ERR_INVAL;
+        };
+        client.with(|i| i.opts.reconnect_jitter = percent);
+        MQTTC_ERR_SUCCESS
+    })
+}
+
 /// Reconnect back-off for `mqttc_loop_forever` and the `mqttc_loop_start` thread: the
 /// first retry waits `min_delay` seconds (default 1), each later one doubles, capped at
 /// `max_delay` (default 120); a CONNACK resets it. Returns `MQTTC_ERR_SUCCESS` or

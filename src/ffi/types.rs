@@ -191,6 +191,9 @@ pub type mqttc_on_connect_cb =
 /// Called when the loop could not open a connection (TCP, TLS or WebSocket failed).
 pub type mqttc_on_connect_fail_cb =
     Option<extern "C" fn(c: *mut mqttc_client, userdata: *mut c_void)>;
+/// Called before every connection attempt (paho 2 `on_pre_connect`).
+pub type mqttc_on_pre_connect_cb =
+    Option<extern "C" fn(c: *mut mqttc_client, userdata: *mut c_void)>;
 /// Called when the connection ends: rc 0 after `mqttc_disconnect`, else the cause.
 pub type mqttc_on_disconnect_cb =
     Option<extern "C" fn(c: *mut mqttc_client, userdata: *mut c_void, rc: c_int)>;

@@ -29,6 +29,42 @@ static void good_credentials_connect(void) {
     h_rec_free(&rec);
 }
 
+/* on_pre_connect runs before every attempt, on the connecting thread, and the
+ * credentials it sets are those of that attempt's CONNECT (a token refreshed before
+ * each connect): without them the broker refuses (no_credentials_refused). */
+static atomic_int pre_connects;
+static void set_credentials(mqttc_client *c, void *ud) {
+    (void)ud;
+    atomic_fetch_add(&pre_connects, 1);
+    CHECK_RC(mqttc_username_pw_set(c, h_env("MQTTC_TEST_USER"), h_env("MQTTC_TEST_PASS")), MQTTC_ERR_SUCCESS);
+}
+
+static void pre_connect_sets_the_credentials(void) {
+    h_rec rec;
+    h_rec_init(&rec);
+    atomic_store(&pre_connects, 0);
+    mqttc_client *c = h_client("auth-pre", true, &rec);
+    mqttc_on_pre_connect_set(c, set_credentials);
+    h_connect(c, &rec, h_auth_port(), false);
+    CHECK_EQ(atomic_load(&pre_connects), 1);
+    h_event e;
+    h_rec_get(&rec, H_EV_CONNECT, 0, &e);
+    CHECK_EQ(e.b, 0);
+    /* again for a reconnect, with the credentials it sets once more */
+    CHECK_RC(mqttc_username_pw_set(c, NULL, NULL), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_reconnect(c), MQTTC_ERR_SUCCESS);
+    CHECK_EQ(atomic_load(&pre_connects), 2);
+    CHECK(h_rec_wait(&rec, H_EV_CONNECT, 2, c, 5000));
+    h_rec_get(&rec, H_EV_CONNECT, 1, &e);
+    CHECK_EQ(e.b, 0);
+    /* removed: no more calls */
+    mqttc_on_pre_connect_set(c, NULL);
+    h_disconnect(c, &rec, false);
+    CHECK_EQ(atomic_load(&pre_connects), 2);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+}
+
 /* Connects with the given credentials and expects a CONNACK refusal. */
 static void expect_refused(const char *user, const char *pass, bool set, const char *what) {
     h_rec rec;
@@ -98,6 +134,7 @@ int main(int argc, char **argv) {
         H_CASE(unknown_user_refused, 20),
         H_CASE(no_credentials_refused, 20),
         H_CASE(credentials_can_be_removed, 20),
+        H_CASE(pre_connect_sets_the_credentials, 20),
     };
     return h_main(argc, argv, "test_auth", cases, sizeof cases / sizeof cases[0]);
 }

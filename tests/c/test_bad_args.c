@@ -30,6 +30,8 @@ static void null_client_everywhere(void) {
     CHECK_RC(mqttc_will_set(NULL, "a", "x", 1, 0, false), MQTTC_ERR_INVAL);
     CHECK_RC(mqttc_will_clear(NULL), MQTTC_ERR_INVAL);
     CHECK_RC(mqttc_reconnect_delay_set(NULL, 1, 2), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_reconnect_jitter_set(NULL, 10), MQTTC_ERR_INVAL);
+    mqttc_on_pre_connect_set(NULL, NULL); /* nothing to set: no crash */
     CHECK_RC(mqttc_reconnect_on_failure_set(NULL, false), MQTTC_ERR_INVAL);
     CHECK_RC(mqttc_connect(NULL, "127.0.0.1", 1883, 60, NULL), MQTTC_ERR_INVAL);
     CHECK_RC(mqttc_connect_async(NULL, "127.0.0.1", 1883, 60, NULL), MQTTC_ERR_INVAL);
@@ -111,6 +113,11 @@ static void connect_argument_checks(void) {
     CHECK_EQ(mqttc_socket(c), -1);
     CHECK_RC(mqttc_reconnect(c), MQTTC_ERR_INVAL); /* the rejected calls recorded nothing */
     CHECK_RC(mqttc_username_pw_set(c, "bad\xff\xfeutf8", "p"), MQTTC_ERR_INVAL);
+    /* jitter: a percentage of the delay, 0..100 */
+    CHECK_RC(mqttc_reconnect_jitter_set(c, -1), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_reconnect_jitter_set(c, 101), MQTTC_ERR_INVAL);
+    CHECK_RC(mqttc_reconnect_jitter_set(c, 0), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_reconnect_jitter_set(c, 100), MQTTC_ERR_SUCCESS);
     mqttc_client_destroy(c);
 }
 
