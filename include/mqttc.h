@@ -295,6 +295,11 @@
 
 #define MQTTC_TRANSPORT_WEBSOCKETS 1
 
+/**
+ * paho 2's `transport="unix"`: the host given to connect is the socket's path.
+ */
+#define MQTTC_TRANSPORT_UNIX 2
+
 #define MQTTC_LOG_INFO 1
 
 #define MQTTC_LOG_NOTICE 2
@@ -899,8 +904,11 @@ int mqttc_message_callback_remove(struct mqttc_client *c, const char *sub);
  * 3.1 a random 22-character id is generated; with MQTT 5 an empty id is sent and the
  * broker assigns one (its AssignedClientIdentifier is then used for reconnects).
  * `userdata` is passed to every callback. `protocol` is `MQTTC_PROTOCOL_V31`,
- * `MQTTC_PROTOCOL_V311` or `MQTTC_PROTOCOL_V5`; `transport` is `MQTTC_TRANSPORT_TCP`
- * or `MQTTC_TRANSPORT_WEBSOCKETS`. The id is copied. Under MQTT 5, `clean_session` is
+ * `MQTTC_PROTOCOL_V311` or `MQTTC_PROTOCOL_V5`; `transport` is `MQTTC_TRANSPORT_TCP`,
+ * `MQTTC_TRANSPORT_WEBSOCKETS` or `MQTTC_TRANSPORT_UNIX` (the host given to connect is
+ * then the path of the broker's Unix domain socket and the port is ignored; a missing
+ * path or one nobody listens on gives `MQTTC_ERR_ERRNO` with ENOENT or ECONNREFUSED).
+ * The id is copied. Under MQTT 5, `clean_session` is
  * the Clean Start flag the 3.1.1 connect functions send on every connection (a
  * session outlives a connection only with a SessionExpiryInterval, see
  * `mqttc_connect_v5`).

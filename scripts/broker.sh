@@ -15,6 +15,7 @@
 #   MQTTC_TEST_TLS_CLIENT_PORT  TLS that requires a client certificate from MQTTC_TEST_CA
 #   MQTTC_TEST_WS_PORT    MQTT over WebSockets, anonymous access
 #   MQTTC_TEST_WSS_PORT   MQTT over WebSockets over TLS, anonymous access
+#   MQTTC_TEST_UNIX       path of a Unix domain socket listener, anonymous access
 #   MQTTC_TEST_CA         PEM file of the CA that signed the broker's and the client's certificates
 #   MQTTC_TEST_OTHER_CA   PEM file of an unrelated CA (signed nothing here)
 #   MQTTC_TEST_CLIENT_CERT  client certificate (PEM, signed by MQTTC_TEST_CA)
@@ -298,6 +299,10 @@ write_config() {
             echo
             "listener_$name" "${PORTS[$name]}"
         done
+        echo
+        echo "# A Unix domain socket (port 0 and a path), anonymous access."
+        echo "listener 0 $DIR/mosquitto.sock"
+        echo "allow_anonymous true"
     } >"$DIR/mosquitto.conf"
 }
 
@@ -308,6 +313,7 @@ write_env() {
         for name in "${LISTENERS[@]}"; do
             printf 'export %s=%q\n' "${LISTENER_ENV[$name]}" "${PORTS[$name]}"
         done
+        printf 'export MQTTC_TEST_UNIX=%q\n' "$DIR/mosquitto.sock"
         printf 'export MQTTC_TEST_USER=%q\n' "$TEST_USER"
         printf 'export MQTTC_TEST_PASS=%q\n' "$TEST_PASS"
         printf 'export MQTTC_TEST_CA=%q\n' "$DIR/ca.crt"
@@ -336,6 +342,7 @@ wait_ready() {
                 break
             fi
         done
+        [[ -S $DIR/mosquitto.sock ]] || ready=0
         if ((ready)); then
             return 0
         fi

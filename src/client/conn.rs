@@ -63,20 +63,25 @@ impl Conn {
 /// WebSockets transport.
 pub fn open(host: &str, opts: &Options) -> Result<Conn, Error> {
     let deadline = Instant::now() + opts.connect_timeout;
-    let stream = connect_tcp(
-        host,
-        opts.port,
-        opts.bind_address.as_deref(),
-        opts.connect_timeout,
-    )
-    .map_err(|e| match e.raw_os_error() {
-        Some(libc::ECONNREFUSED) => Error::Io(e),
-        _ if e.kind() == io::ErrorKind::NotFound => Error::Io(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("{host}: cannot resolve"),
-        )),
-        _ => Error::Io(e),
-    })?;
+    let stream = if opts.transport == TransportKind::Unix {
+        // The system error as it is (ENOENT, ECONNREFUSED): `MQTTC_ERR_ERRNO`.
+        crate::transport::connect_unix(host, deadline).map_err(Error::Io)?
+    } else {
+        connect_tcp(
+            host,
+            opts.port,
+            opts.bind_address.as_deref(),
+            opts.connect_timeout,
+        )
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ECONNREFUSED) => Error::Io(e),
+            _ if e.kind() == io::ErrorKind::NotFound => Error::Io(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{host}: cannot resolve"),
+            )),
+            _ => Error::Io(e),
+        })?
+    };
     let mut transport: Box<dyn Transport> = match &opts.tls {
         Some(tls) => Box::new(TlsTransport::connect(
             stream,

@@ -38,6 +38,8 @@ pub use driver::set_errno;
 pub enum TransportKind {
     Tcp,
     WebSockets,
+    /// A Unix domain socket: the host is its path, the port is ignored.
+    Unix,
 }
 
 /// How long a blocking connect may take (paho 2's default connect timeout).

@@ -55,8 +55,11 @@ pub(crate) fn session_args<'a>(
 /// 3.1 a random 22-character id is generated; with MQTT 5 an empty id is sent and the
 /// broker assigns one (its AssignedClientIdentifier is then used for reconnects).
 /// `userdata` is passed to every callback. `protocol` is `MQTTC_PROTOCOL_V31`,
-/// `MQTTC_PROTOCOL_V311` or `MQTTC_PROTOCOL_V5`; `transport` is `MQTTC_TRANSPORT_TCP`
-/// or `MQTTC_TRANSPORT_WEBSOCKETS`. The id is copied. Under MQTT 5, `clean_session` is
+/// `MQTTC_PROTOCOL_V311` or `MQTTC_PROTOCOL_V5`; `transport` is `MQTTC_TRANSPORT_TCP`,
+/// `MQTTC_TRANSPORT_WEBSOCKETS` or `MQTTC_TRANSPORT_UNIX` (the host given to connect is
+/// then the path of the broker's Unix domain socket and the port is ignored; a missing
+/// path or one nobody listens on gives `MQTTC_ERR_ERRNO` with ENOENT or ECONNREFUSED).
+/// The id is copied. Under MQTT 5, `clean_session` is
 /// the Clean Start flag the 3.1.1 connect functions send on every connection (a
 /// session outlives a connection only with a SessionExpiryInterval, see
 /// `mqttc_connect_v5`).
@@ -88,6 +91,7 @@ pub extern "C" fn mqttc_client_new(
         let transport = match transport {
             MQTTC_TRANSPORT_TCP => TransportKind::Tcp,
             MQTTC_TRANSPORT_WEBSOCKETS => TransportKind::WebSockets,
+            MQTTC_TRANSPORT_UNIX => TransportKind::Unix,
             _ => return fail(libc::EINVAL),
         };
         match Client::new(id.unwrap_or(""), clean_session, protocol, transport) {

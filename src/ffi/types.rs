@@ -147,6 +147,8 @@ pub const MQTTC_CLEAN_START_FIRST_ONLY: c_int = 3;
 // Transports.
 pub const MQTTC_TRANSPORT_TCP: c_int = 0;
 pub const MQTTC_TRANSPORT_WEBSOCKETS: c_int = 1;
+/// paho 2's `transport="unix"`: the host given to connect is the socket's path.
+pub const MQTTC_TRANSPORT_UNIX: c_int = 2;
 
 // Log levels (bit values, combine them for `mqttc_enable_logger`).
 pub const MQTTC_LOG_INFO: c_int = 0x01;

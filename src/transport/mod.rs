@@ -1,5 +1,5 @@
-//! Byte transports under the MQTT session: plain TCP, TLS (rustls) over it, and
-//! WebSockets (tungstenite) over either. Every transport is non-blocking and exposes
+//! Byte transports under the MQTT session: plain TCP (or a Unix domain socket), TLS
+//! (rustls) over it, and WebSockets (tungstenite) over either. Every transport is non-blocking and exposes
 //! the socket it runs on, so it can be driven by mio or by the caller's own
 //! select/epoll loop. `srv` looks up the brokers of a domain (DNS SRV).
 
@@ -7,11 +7,13 @@ pub mod srv;
 mod tcp;
 mod tls;
 mod tls_config;
+mod unix;
 pub mod ws;
 
 pub use tcp::{connect_tcp, TcpTransport};
 pub use tls::{tls_failure, TlsTransport};
 pub use tls_config::{parse_cipher_list, TlsConfig, TlsSettings, TlsVersion, Verify};
+pub use unix::connect_unix;
 pub use ws::WsTransport;
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 /* Connecting: connect/disconnect, refused ports, connect_async with loop_start in
  * both orders, loop_forever ending from a callback, on_connect_fail, protocol
- * versions and empty ids, bind address, keepalive, on_log and enable_logger. */
+ * versions and empty ids, bind address, Unix sockets, keepalive, on_log and
+ * enable_logger. */
 #include "harness.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void connect_disconnect_driven(void) {
@@ -53,6 +56,65 @@ static void connect_refused_fails_at_once(void) {
     CHECK_EQ(h_rec_count(&rec, H_EV_CONNECT), 0);
     mqttc_client_destroy(c);
     h_rec_free(&rec);
+}
+
+/* MQTTC_TRANSPORT_UNIX against mosquitto's Unix socket listener: the host is the
+ * path, the port is ignored, mqttc_socket is that socket; a missing path or one
+ * nobody listens on gives MQTTC_ERR_ERRNO with ENOENT / ECONNREFUSED. */
+static void unix_socket_transport(void) {
+    const char *path = h_env("MQTTC_TEST_UNIX");
+    h_rec rec;
+    h_rec_init(&rec);
+    char id[64];
+    mqttc_client *c = mqttc_client_new(h_client_id(id, "unix"), true, &rec, MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_UNIX);
+    CHECK(c != NULL);
+    h_rec_attach(c, H_CB_BASIC);
+    CHECK_RC(mqttc_connect(c, path, 0, 30, NULL), MQTTC_ERR_SUCCESS);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    CHECK(mqttc_socket(c) >= 0);
+    CHECK_EQ(getsockname(mqttc_socket(c), (struct sockaddr *)&ss, &len), 0);
+    CHECK_EQ(ss.ss_family, AF_UNIX);
+    CHECK_RC(mqttc_loop_start(c), MQTTC_ERR_SUCCESS);
+    CHECK(h_rec_wait(&rec, H_EV_CONNECT, 1, NULL, 5000));
+    char t[H_TOPIC_MAX];
+    h_subscribe(c, &rec, h_topic(t, "unix"), 1, true);
+    int mid;
+    CHECK_RC(mqttc_publish(c, t, "over a unix socket", 18, 1, false, &mid), MQTTC_ERR_SUCCESS);
+    CHECK(h_rec_wait(&rec, H_EV_MESSAGE, 1, NULL, 5000));
+    h_event e;
+    h_rec_get(&rec, H_EV_MESSAGE, 0, &e);
+    CHECK_MEMEQ(e.payload, e.payloadlen, "over a unix socket", 18);
+    CHECK_RC(mqttc_wait_for_publish(c, mid, 5000), MQTTC_ERR_SUCCESS);
+    h_disconnect(c, &rec, true);
+    mqttc_loop_stop(c, false);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+
+    c = mqttc_client_new(h_client_id(id, "unix-bad"), true, NULL, MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_UNIX);
+    CHECK(c != NULL);
+    char missing[256];
+    snprintf(missing, sizeof missing, "%s.missing", path);
+    errno = 0;
+    CHECK_RC(mqttc_connect(c, missing, 0, 30, NULL), MQTTC_ERR_ERRNO);
+    CHECK_EQ(errno, ENOENT);
+    /* a socket file left by a listener that is gone */
+    char stale[256];
+    snprintf(stale, sizeof stale, "%s.stale", path);
+    unlink(stale);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    CHECK(strlen(stale) < sizeof sun.sun_path);
+    memcpy(sun.sun_path, stale, strlen(stale));
+    CHECK_EQ(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+    close(fd);
+    errno = 0;
+    CHECK_RC(mqttc_connect(c, stale, 0, 30, NULL), MQTTC_ERR_ERRNO);
+    CHECK_EQ(errno, ECONNREFUSED);
+    unlink(stale);
+    CHECK_EQ(mqttc_socket(c), -1);
+    mqttc_client_destroy(c);
 }
 
 static void async_start(bool loop_first) {
@@ -297,6 +359,7 @@ int main(int argc, char **argv) {
         H_CASE(loop_forever_first_connection_fails, 15),
         H_CASE(protocols_and_empty_ids, 30),
         H_CASE(bind_address_is_used, 20),
+        H_CASE(unix_socket_transport, 20),
         H_CASE(keepalive_keeps_idle_connection, 20),
         H_CASE(on_log_receives_valid_lines, 20),
         H_CASE(enable_logger_writes_stderr, 20),
