@@ -1325,6 +1325,33 @@ int mqttc_reconnect_on_failure_set(struct mqttc_client *c, bool reconnect);
 int mqttc_ws_set_options(struct mqttc_client *c, const char *path, const char *const *headers, int header_count);
 
 /**
+ * More brokers to fail over to (paho.mqtt.c's serverURIs): the host and port given to
+ * connect stay entry 0, and `hosts[i]`/`ports[i]` become entries 1..`count` (`ports`
+ * NULL, or an entry of 0 or less, means 1883). A failed connection attempt or a lost
+ * connection moves on to the next entry at once; the reconnect delay (and its
+ * jitter) applies only after a whole round has failed, and each round starts at the
+ * broker of the last accepted CONNACK. Unacknowledged QoS>0 messages are resent to
+ * the new broker as after any reconnect; transport, TLS and credentials are the same
+ * for every entry (the TLS name checked is each entry's host). `count` 0 removes the
+ * extra entries. The strings are copied; a new list takes effect from entry 0 on the
+ * next attempt, as does each `mqttc_connect*` call.
+ *
+ * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, `count` negative,
+ * `hosts` NULL with `count` > 0, a NULL, empty or non-UTF-8 host; nothing changes).
+ */
+int mqttc_servers_set(struct mqttc_client *c, const char *const *hosts, const int *ports, int count);
+
+/**
+ * The broker the connection uses: its host copied NUL-terminated into `host` (of
+ * `hostlen` bytes; `host` may be NULL) and its port into `*port` (may be NULL).
+ *
+ * Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_NO_CONN` when no connection is open;
+ * `MQTTC_ERR_INVAL` (NULL client, or `host` too short for the name and its NUL;
+ * nothing is written then).
+ */
+int mqttc_current_server(struct mqttc_client *c, char *host, int hostlen, int *port);
+
+/**
  * A new, empty property list. Returns NULL with errno ENOMEM when out of memory.
  */
 struct mqttc_properties *mqttc_properties_new(void);

@@ -125,6 +125,7 @@ impl Client {
             }
             inner.opts.host = Some(host.to_string());
             inner.opts.port = port;
+            inner.servers.restart();
             inner.opts.bind_address = bind.map(str::to_string);
             let default_clean = inner.opts.clean_session;
             let cfg = inner.session.config_mut();

@@ -167,6 +167,11 @@ impl Inner {
         }
         self.notes.push(Notify::SocketClose(fd));
         drop(conn);
+        self.servers.closed();
+        if notify && rc != 0 {
+            // Lost, not asked for: the next attempt goes to the next broker.
+            self.servers.failed();
+        }
         self.session.connection_closed(Instant::now(), rc);
         if notify {
             self.drain_events();
@@ -363,6 +368,7 @@ impl Inner {
                     });
                     if rc == 0 {
                         self.reconnect_delay = None;
+                        self.servers.accepted();
                     } else if !v5 && self.retry_refusal(rc) {
                         continue;
                     }

@@ -191,7 +191,11 @@ impl Shared {
             inner.want_connect = true;
             inner.user_disconnect = false;
             inner.connecting += 1;
-            (host, inner.opts.clone(), inner.disconnects)
+            // The failover entry this attempt goes to (entry 0: connect's own).
+            let (entry, host, port) = inner.servers.next(&host, inner.opts.port);
+            let (host, mut opts) = (host.to_string(), inner.opts.clone());
+            opts.port = port;
+            (host, opts, inner.disconnects, entry)
         };
         let batch = lock(&self.inner).take_batch();
         if let Some(batch) = batch {
@@ -222,10 +226,14 @@ impl Shared {
             match result {
                 Ok(conn) => {
                     inner.install(conn);
+                    inner.servers.opened(params.3);
                     Ok(())
                 }
                 Err(e) => {
-                    inner.log(0x08, || format!("Connection to {} failed: {}", params.0, e));
+                    inner.log(0x08, || {
+                        format!("Connection to {}:{} failed: {}", params.0, params.1.port, e)
+                    });
+                    inner.servers.failed();
                     Err(e)
                 }
             }

@@ -324,7 +324,9 @@ impl Shared {
                         if give_up {
                             return rc;
                         }
-                        self.reconnect_wait(gen);
+                        if self.round_failed() {
+                            self.reconnect_wait(gen);
+                        }
                     }
                 },
                 Next::Run => {
@@ -350,12 +352,19 @@ impl Shared {
                         let user = lock(&self.inner).user_disconnect;
                         return if user { code::SUCCESS } else { rc };
                     }
-                    if !retry_now {
+                    if !retry_now && self.round_failed() {
                         self.reconnect_wait(gen);
                     }
                 }
             }
         }
+    }
+
+    /// Whether the reconnect delay is due before the next attempt: with more brokers to
+    /// fail over to, only once a whole round of them has failed.
+    fn round_failed(&self) -> bool {
+        let mut inner = lock(&self.inner);
+        inner.servers.take_round_failed() || inner.servers.count() == 1
     }
 
     /// Sleep for the reconnect back-off (paho `_reconnect_wait`): min_delay first, then

@@ -15,6 +15,7 @@ mod conn;
 mod dispatch;
 mod driver;
 pub mod notify;
+pub mod servers;
 mod srv;
 
 use crate::error::Error;
@@ -129,6 +130,8 @@ pub struct Inner {
     pub disconnects: u64,
     /// A thread is in `Shared::read` (reading and dispatching chunk by chunk).
     pub reading: bool,
+    /// The brokers to fail over between.
+    pub servers: servers::Servers,
 }
 
 /// State shared between the handle, the loop thread and waiters.
@@ -238,6 +241,7 @@ impl Client {
             connecting: 0,
             disconnects: 0,
             reading: false,
+            servers: servers::Servers::default(),
         };
         Ok(Client {
             shared: Arc::new(Shared {

@@ -216,3 +216,97 @@ pub extern "C" fn mqttc_ws_set_options(
         MQTTC_ERR_SUCCESS
     })
 }
+
+/// More brokers to fail over to (paho.mqtt.c's serverURIs): the host and port given to
+/// connect stay entry 0, and `hosts[i]`/`ports[i]` become entries 1..`count` (`ports`
+/// NULL, or an entry of 0 or less, means 1883). A failed connection attempt or a lost
+/// connection moves on to the next entry at once; the reconnect delay (and its
+/// jitter) applies only after a whole round has failed, and each round starts at the
+/// broker of the last accepted CONNACK. Unacknowledged QoS>0 messages are resent to
+/// the new broker as after any reconnect; transport, TLS and credentials are the same
+/// for every entry (the TLS name checked is each entry's host). `count` 0 removes the
+/// extra entries. The strings are copied; a new list takes effect from entry 0 on the
+/// next attempt, as does each `mqttc_connect*` call.
+///
+/// Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, `count` negative,
+/// `hosts` NULL with `count` > 0, a NULL, empty or non-UTF-8 host; nothing changes).
+#[no_mangle]
+pub extern "C" fn mqttc_servers_set(
+    c: *mut mqttc_client,
+    hosts: *const *const c_char,
+    ports: *const c_int,
+    count: c_int,
+) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        let Ok(n) = usize::try_from(count) else {
+            return MQTTC_ERR_INVAL;
+        };
+        if n > 0 && hosts.is_null() {
+            return MQTTC_ERR_INVAL;
+        }
+        let mut extra = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: `hosts` holds `count` string pointers (API contract).
+            let entry = unsafe { *hosts.add(i) };
+            let host = try_str!(entry);
+            if host.is_empty() {
+                return MQTTC_ERR_INVAL;
+            }
+            let port = if ports.is_null() {
+                0
+            } else {
+                // SAFETY: `ports`, when not NULL, holds `count` ints (API contract).
+                unsafe { *ports.add(i) }
+            };
+            extra.push((host.to_string(), super::client::port_arg(port)));
+        }
+        client.with(|i| i.servers.set(extra));
+        MQTTC_ERR_SUCCESS
+    })
+}
+
+/// The broker the connection uses: its host copied NUL-terminated into `host` (of
+/// `hostlen` bytes; `host` may be NULL) and its port into `*port` (may be NULL).
+///
+/// Returns `MQTTC_ERR_SUCCESS`; `MQTTC_ERR_NO_CONN` when no connection is open;
+/// `MQTTC_ERR_INVAL` (NULL client, or `host` too short for the name and its NUL;
+/// nothing is written then).
+#[no_mangle]
+pub extern "C" fn mqttc_current_server(
+    c: *mut mqttc_client,
+    host: *mut c_char,
+    hostlen: c_int,
+    port: *mut c_int,
+) -> c_int {
+    ffi_body!(MQTTC_ERR_UNKNOWN, {
+        let client = try_client!(c);
+        let current = client.with(|i| {
+            let entry = i.servers.connected()?;
+            let (h, p) = i
+                .servers
+                .entry(entry, i.opts.host.as_deref().unwrap_or(""), i.opts.port);
+            Some((h.to_string(), p))
+        });
+        let Some((name, p)) = current else {
+            return MQTTC_ERR_NO_CONN;
+        };
+        if !host.is_null() {
+            let room = usize::try_from(hostlen).unwrap_or(0);
+            if name.len() >= room {
+                return MQTTC_ERR_INVAL;
+            }
+            // SAFETY: `host` has `hostlen` writable bytes (API contract); name.len() + 1
+            // of them are written.
+            unsafe {
+                std::ptr::copy_nonoverlapping(name.as_ptr(), host.cast::<u8>(), name.len());
+                *host.add(name.len()) = 0;
+            }
+        }
+        if !port.is_null() {
+            // SAFETY: `port` points to an int (API contract).
+            unsafe { *port = c_int::from(p) };
+        }
+        MQTTC_ERR_SUCCESS
+    })
+}
