@@ -300,6 +300,17 @@
  */
 #define MQTTC_TRANSPORT_UNIX 2
 
+/**
+ * `mqttc_proxy_set` types (PySocks' numbers, as paho's `proxy_set`).
+ */
+#define MQTTC_PROXY_NONE 0
+
+#define MQTTC_PROXY_SOCKS4 1
+
+#define MQTTC_PROXY_SOCKS5 2
+
+#define MQTTC_PROXY_HTTP 3
+
 #define MQTTC_LOG_INFO 1
 
 #define MQTTC_LOG_NOTICE 2
@@ -1350,6 +1361,25 @@ int mqttc_servers_set(struct mqttc_client *c, const char *const *hosts, const in
  * nothing is written then).
  */
 int mqttc_current_server(struct mqttc_client *c, char *host, int hostlen, int *port);
+
+/**
+ * Connect through a proxy (paho `proxy_set`): `MQTTC_PROXY_HTTP` (HTTP CONNECT, with
+ * Basic credentials when `username` is set), `MQTTC_PROXY_SOCKS4` (SOCKS4, or SOCKS4a
+ * for a name; `username` is the user id) or `MQTTC_PROXY_SOCKS5` (no authentication,
+ * or user name and password, RFC 1928/1929); `MQTTC_PROXY_NONE` removes the proxy.
+ * `port` 0 or less means 1080 for SOCKS and 8080 for HTTP. With `rdns` true the proxy
+ * resolves the broker's name; false makes the client resolve it and hand the proxy an
+ * address (an address given to connect is always sent as one). TLS and WebSockets run
+ * inside the tunnel, the broker's host name checked against its certificate as
+ * without a proxy; the connect timeout covers the whole exchange. A refusal or a
+ * broken answer makes the connect fail with `MQTTC_ERR_PROXY` and the proxy's answer
+ * in `on_log` (never the password); a proxy that cannot be reached, with
+ * `MQTTC_ERR_ERRNO`. Strings are copied; the next connection attempt uses the setting.
+ *
+ * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, unknown type, NULL or
+ * empty host, non-UTF-8 strings, a password without a user name, or a port above 65535).
+ */
+int mqttc_proxy_set(struct mqttc_client *c, int proxy_type, const char *host, int port, bool rdns, const char *username, const char *password);
 
 /**
  * A new, empty property list. Returns NULL with errno ENOMEM when out of memory.

@@ -30,6 +30,10 @@ ensure_packages() {
     have cmake || missing+=(cmake)
     have openssl || missing+=(openssl) # scripts/broker.sh makes test certificates with it
     have pkg-config || missing+=(pkg-config)
+    # Real proxies for tests/c/test_proxy.c (HTTP CONNECT, SOCKS5, SOCKS4).
+    have tinyproxy || missing+=(tinyproxy)
+    have microsocks || missing+=(microsocks)
+    have danted || [[ -x /usr/sbin/danted ]] || missing+=(dante-server)
     if ! have cc || ! have c++ || ! have make; then
         missing+=(build-essential)
     fi

@@ -73,6 +73,8 @@ pub enum Error {
         reason: u8,
         why: String,
     },
+    /// The proxy refused the tunnel or broke the exchange (its answer).
+    Proxy(String),
 }
 
 impl Error {
@@ -102,6 +104,7 @@ impl Error {
             Error::OversizePacket => code::OVERSIZE_PACKET,
             Error::ServerDisconnect(_) => code::CONN_LOST,
             Error::Violation { .. } => code::PROTOCOL,
+            Error::Proxy(_) => code::PROXY,
         }
     }
 
@@ -127,6 +130,7 @@ impl fmt::Display for Error {
             Error::WebSocket(why) => write!(f, "WebSocket error: {why}"),
             Error::Io(e) => write!(f, "{e}"),
             Error::Property(why) => write!(f, "property error: {why}"),
+            Error::Proxy(why) => write!(f, "proxy: {why}"),
             Error::ServerDisconnect(rc) => write!(
                 f,
                 "the server sent DISCONNECT: {} (0x{rc:02x})",

@@ -66,6 +66,8 @@ pub fn open(host: &str, opts: &Options) -> Result<Conn, Error> {
     let stream = if opts.transport == TransportKind::Unix {
         // The system error as it is (ENOENT, ECONNREFUSED): `MQTTC_ERR_ERRNO`.
         crate::transport::connect_unix(host, deadline).map_err(Error::Io)?
+    } else if let Some(proxy) = &opts.proxy {
+        through_proxy(proxy, host, opts, deadline)?
     } else {
         connect_tcp(
             host,
@@ -108,6 +110,27 @@ pub fn open(host: &str, opts: &Options) -> Result<Conn, Error> {
         read_pending: false,
         plain: opts.tls.is_none() && opts.transport != TransportKind::WebSockets,
     })
+}
+
+/// TCP to the proxy, then its tunnel to `host` (the broker), all by `deadline`.
+fn through_proxy(
+    proxy: &crate::transport::proxy::ProxyConfig,
+    host: &str,
+    opts: &Options,
+    deadline: Instant,
+) -> Result<mio::net::TcpStream, Error> {
+    use crate::transport::proxy::{self, Handshake, TunnelError};
+    let left = deadline.saturating_duration_since(Instant::now());
+    // The system error as it is (a proxy that is down: ECONNREFUSED).
+    let stream = connect_tcp(&proxy.host, proxy.port, opts.bind_address.as_deref(), left)
+        .map_err(Error::Io)?;
+    let target = proxy::target(host, opts.port, proxy.rdns, deadline).map_err(Error::Io)?;
+    let hs = Handshake::new(proxy, target).map_err(|e| Error::Proxy(e.0))?;
+    proxy::tunnel(&stream, hs, deadline).map_err(|e| match e {
+        TunnelError::Proxy(e) => Error::Proxy(e.0),
+        TunnelError::Io(e) => Error::Io(e),
+    })?;
+    Ok(stream)
 }
 
 impl Inner {

@@ -63,6 +63,8 @@ pub struct Options {
     pub ws_headers: Vec<String>,
     /// TLS (`tls_set`, `tls_set_context`); None: plain TCP.
     pub tls: Option<crate::transport::TlsConfig>,
+    /// `proxy_set`: the TCP connection goes through this proxy.
+    pub proxy: Option<crate::transport::proxy::ProxyConfig>,
     /// `clean_session` of `client_new`: the Clean Start of the 3.1.1 connect functions
     /// under MQTT 5.
     pub clean_session: bool,
@@ -84,6 +86,7 @@ impl Options {
             ws_path: "/mqtt".to_string(),
             ws_headers: Vec::new(),
             tls: None,
+            proxy: None,
         }
     }
 }

@@ -150,6 +150,12 @@ pub const MQTTC_TRANSPORT_WEBSOCKETS: c_int = 1;
 /// paho 2's `transport="unix"`: the host given to connect is the socket's path.
 pub const MQTTC_TRANSPORT_UNIX: c_int = 2;
 
+/// `mqttc_proxy_set` types (PySocks' numbers, as paho's `proxy_set`).
+pub const MQTTC_PROXY_NONE: c_int = 0;
+pub const MQTTC_PROXY_SOCKS4: c_int = 1;
+pub const MQTTC_PROXY_SOCKS5: c_int = 2;
+pub const MQTTC_PROXY_HTTP: c_int = 3;
+
 // Log levels (bit values, combine them for `mqttc_enable_logger`).
 pub const MQTTC_LOG_INFO: c_int = 0x01;
 pub const MQTTC_LOG_NOTICE: c_int = 0x02;

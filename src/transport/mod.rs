@@ -3,6 +3,7 @@
 //! the socket it runs on, so it can be driven by mio or by the caller's own
 //! select/epoll loop. `srv` looks up the brokers of a domain (DNS SRV).
 
+pub mod proxy;
 pub mod srv;
 mod tcp;
 mod tls;
