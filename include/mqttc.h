@@ -1348,7 +1348,8 @@ int mqttc_ws_set_options(struct mqttc_client *c, const char *path, const char *c
  * next attempt, as does each `mqttc_connect*` call.
  *
  * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, `count` negative,
- * `hosts` NULL with `count` > 0, a NULL, empty or non-UTF-8 host; nothing changes).
+ * `hosts` NULL with `count` > 0, a NULL, empty or non-UTF-8 host, a port above 65535;
+ * nothing changes).
  */
 int mqttc_servers_set(struct mqttc_client *c, const char *const *hosts, const int *ports, int count);
 
@@ -1377,7 +1378,9 @@ int mqttc_current_server(struct mqttc_client *c, char *host, int hostlen, int *p
  * `MQTTC_ERR_ERRNO`. Strings are copied; the next connection attempt uses the setting.
  *
  * Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, unknown type, NULL or
- * empty host, non-UTF-8 strings, a password without a user name, or a port above 65535).
+ * empty host, non-UTF-8 strings, a password without a user name, a colon in an HTTP
+ * user name, or a port above 65535). SOCKS5 offers user name/password authentication
+ * only when both are set and not empty (as PySocks); otherwise none.
  */
 int mqttc_proxy_set(struct mqttc_client *c, int proxy_type, const char *host, int port, bool rdns, const char *username, const char *password);
 

@@ -124,7 +124,8 @@ fn through_proxy(
     // The system error as it is (a proxy that is down: ECONNREFUSED).
     let stream = connect_tcp(&proxy.host, proxy.port, opts.bind_address.as_deref(), left)
         .map_err(Error::Io)?;
-    let target = proxy::target(host, opts.port, proxy.rdns, deadline).map_err(Error::Io)?;
+    let target =
+        proxy::target(proxy.kind, host, opts.port, proxy.rdns, deadline).map_err(Error::Io)?;
     let hs = Handshake::new(proxy, target).map_err(|e| Error::Proxy(e.0))?;
     proxy::tunnel(&stream, hs, deadline).map_err(|e| match e {
         TunnelError::Proxy(e) => Error::Proxy(e.0),
@@ -157,6 +158,9 @@ impl Inner {
 
     /// Take a freshly opened transport into use and queue CONNECT.
     pub fn install(&mut self, conn: Conn) {
+        // One connection at a time: one opened meanwhile (by a callback, or another
+        // thread's connect) gives way, its socket reported closed.
+        self.close(0, false);
         let fd = conn.fd();
         self.conn = Some(conn);
         self.conn_epoch += 1;
@@ -190,7 +194,10 @@ impl Inner {
         }
         self.notes.push(Notify::SocketClose(fd));
         drop(conn);
-        self.servers.closed();
+        // A connection that lasted at least the shortest reconnect delay ends the
+        // failover round it was part of.
+        let stable = std::time::Duration::from_secs(self.opts.reconnect_min.max(1).into());
+        self.servers.closed(Instant::now(), stable);
         if notify && rc != 0 {
             // Lost, not asked for: the next attempt goes to the next broker.
             self.servers.failed();
@@ -391,7 +398,7 @@ impl Inner {
                     });
                     if rc == 0 {
                         self.reconnect_delay = None;
-                        self.servers.accepted();
+                        self.servers.accepted(Instant::now());
                     } else if !v5 && self.retry_refusal(rc) {
                         continue;
                     }

@@ -8,6 +8,7 @@ use super::{conn, lock, Inner, Shared};
 use crate::error::Error;
 use crate::proto::QoS;
 use crate::session::{Inbox, Incoming};
+use std::time::Instant;
 
 /// Largest notification list kept for reuse by a thread (entries).
 const SPARE_NOTES_MAX: usize = 4096;
@@ -182,33 +183,51 @@ impl Shared {
     }
 
     pub fn reconnect(&self) -> Result<(), Error> {
-        let params = {
+        let batch = {
             let mut inner = lock(&self.inner);
-            let Some(host) = inner.opts.host.clone() else {
+            if inner.opts.host.is_none() {
                 return Err(Error::Inval);
-            };
+            }
             inner.close(0, false);
             inner.want_connect = true;
             inner.user_disconnect = false;
-            inner.connecting += 1;
-            // The failover entry this attempt goes to (entry 0: connect's own).
-            let (entry, host, port) = inner.servers.next(&host, inner.opts.port);
-            let (host, mut opts) = (host.to_string(), inner.opts.clone());
-            opts.port = port;
-            (host, opts, inner.disconnects, entry)
+            inner.take_batch()
         };
-        let batch = lock(&self.inner).take_batch();
         if let Some(batch) = batch {
             self.deliver(batch);
         }
         // paho 2's on_pre_connect, after what the old connection reported: on the
-        // connecting thread and with no lock held, so it may change the credentials of
-        // this very attempt (the CONNECT is made when the connection is installed).
+        // connecting thread and with no lock held, before anything of the attempt is
+        // read, so what it sets (credentials, proxy, servers) is this attempt's.
         let batch = {
             let mut inner = lock(&self.inner);
             inner.notes.push(Notify::PreConnect);
             inner.take_batch()
         };
+        if let Some(batch) = batch {
+            self.deliver(batch);
+        }
+        let params = {
+            let mut inner = lock(&self.inner);
+            let Some(host) = inner.opts.host.clone() else {
+                return Err(Error::Inval);
+            };
+            if inner.user_disconnect {
+                // The callback disconnected: no attempt.
+                return Err(Error::Io(std::io::Error::from_raw_os_error(
+                    libc::ECANCELED,
+                )));
+            }
+            // A connection the callback opened itself gives way to this attempt.
+            inner.close(0, false);
+            inner.connecting += 1;
+            // The failover entry this attempt goes to (entry 0: connect's own).
+            let (_, host, port) = inner.servers.next(&host, inner.opts.port);
+            let (host, mut opts) = (host.to_string(), inner.opts.clone());
+            opts.port = port;
+            (host, opts, inner.disconnects)
+        };
+        let batch = lock(&self.inner).take_batch();
         if let Some(batch) = batch {
             self.deliver(batch);
         }
@@ -226,7 +245,9 @@ impl Shared {
             match result {
                 Ok(conn) => {
                     inner.install(conn);
-                    inner.servers.opened(params.3);
+                    inner
+                        .servers
+                        .opened(&params.0, params.1.port, Instant::now());
                     Ok(())
                 }
                 Err(e) => {

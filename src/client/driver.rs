@@ -321,10 +321,12 @@ impl Shared {
                         } else {
                             !retry_first
                         };
-                        if give_up {
+                        // With brokers to fail over to, the others are tried first.
+                        let round = self.round_failed();
+                        if give_up && round {
                             return rc;
                         }
-                        if self.round_failed() {
+                        if round {
                             self.reconnect_wait(gen);
                         }
                     }

@@ -229,7 +229,8 @@ pub extern "C" fn mqttc_ws_set_options(
 /// next attempt, as does each `mqttc_connect*` call.
 ///
 /// Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, `count` negative,
-/// `hosts` NULL with `count` > 0, a NULL, empty or non-UTF-8 host; nothing changes).
+/// `hosts` NULL with `count` > 0, a NULL, empty or non-UTF-8 host, a port above 65535;
+/// nothing changes).
 #[no_mangle]
 pub extern "C" fn mqttc_servers_set(
     c: *mut mqttc_client,
@@ -259,6 +260,9 @@ pub extern "C" fn mqttc_servers_set(
                 // SAFETY: `ports`, when not NULL, holds `count` ints (API contract).
                 unsafe { *ports.add(i) }
             };
+            if port > 65535 {
+                return MQTTC_ERR_INVAL;
+            }
             extra.push((host.to_string(), super::client::port_arg(port)));
         }
         client.with(|i| i.servers.set(extra));
@@ -282,10 +286,7 @@ pub extern "C" fn mqttc_current_server(
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
         let current = client.with(|i| {
-            let entry = i.servers.connected()?;
-            let (h, p) = i
-                .servers
-                .entry(entry, i.opts.host.as_deref().unwrap_or(""), i.opts.port);
+            let (h, p) = i.servers.connected()?;
             Some((h.to_string(), p))
         });
         let Some((name, p)) = current else {
@@ -325,7 +326,9 @@ pub extern "C" fn mqttc_current_server(
 /// `MQTTC_ERR_ERRNO`. Strings are copied; the next connection attempt uses the setting.
 ///
 /// Returns `MQTTC_ERR_SUCCESS` or `MQTTC_ERR_INVAL` (NULL client, unknown type, NULL or
-/// empty host, non-UTF-8 strings, a password without a user name, or a port above 65535).
+/// empty host, non-UTF-8 strings, a password without a user name, a colon in an HTTP
+/// user name, or a port above 65535). SOCKS5 offers user name/password authentication
+/// only when both are set and not empty (as PySocks); otherwise none.
 #[no_mangle]
 pub extern "C" fn mqttc_proxy_set(
     c: *mut mqttc_client,
@@ -357,6 +360,10 @@ pub extern "C" fn mqttc_proxy_set(
             return MQTTC_ERR_INVAL;
         };
         if host.is_empty() || (username.is_none() && password.is_some()) {
+            return MQTTC_ERR_INVAL;
+        }
+        // RFC 7617: a Basic user-id holds no colon.
+        if kind == ProxyKind::Http && username.is_some_and(|u| u.contains(':')) {
             return MQTTC_ERR_INVAL;
         }
         let port = match port {

@@ -96,7 +96,7 @@ impl Handshake {
         match cfg.kind {
             ProxyKind::Socks4 => h.socks4_request()?,
             ProxyKind::Socks5 => h.socks5_greeting()?,
-            ProxyKind::Http => h.http_request(),
+            ProxyKind::Http => h.http_request()?,
         }
         Ok(h)
     }
@@ -194,15 +194,18 @@ impl Handshake {
 
     // -- SOCKS5 ------------------------------------------------------------------------
 
+    /// RFC 1929 wants a user name and a password of 1..255 bytes each; as PySocks,
+    /// the method is offered only when both are set.
     fn has_credentials(&self) -> bool {
-        self.username.is_some()
+        self.username.as_deref().is_some_and(|u| !u.is_empty())
+            && self.password.as_deref().is_some_and(|p| !p.is_empty())
     }
 
     fn socks5_greeting(&mut self) -> Result<(), ProxyError> {
         if self.has_credentials() {
             let (u, p) = (self.username_bytes(), self.password_bytes());
-            if u.is_empty() || u.len() > 255 || p.len() > 255 {
-                return fail("SOCKS5 user name and password must be 1..255 and 0..255 bytes");
+            if u.len() > 255 || p.len() > 255 {
+                return fail("a SOCKS5 user name or password is longer than 255 bytes");
             }
             // No authentication, or user name/password (RFC 1929).
             self.out.extend_from_slice(&[5, 2, 0, 2]);
@@ -333,8 +336,12 @@ impl Handshake {
 
     // -- HTTP CONNECT --------------------------------------------------------------
 
-    fn http_request(&mut self) {
+    fn http_request(&mut self) -> Result<(), ProxyError> {
         let authority = match &self.target {
+            // Nothing that could end the request line or a header.
+            Target::Name(n, _) if n.bytes().any(|b| b <= b' ' || b == 0x7f) => {
+                return fail("a host name with spaces or control characters")
+            }
             Target::Name(n, p) => format!("{n}:{p}"),
             Target::Addr(a) => a.to_string(),
         };
@@ -348,6 +355,7 @@ impl Handshake {
         req.push_str("\r\n");
         self.out = req.into_bytes();
         self.state = State::HttpReply;
+        Ok(())
     }
 
     fn http_reply(&mut self) -> Result<Option<usize>, ProxyError> {
@@ -396,15 +404,27 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// Where a tunnel to `host`:`port` goes: an address as given, a name as it is when
-/// the proxy resolves it (`rdns`), else the first address the client resolves.
-pub fn target(host: &str, port: u16, rdns: bool, deadline: Instant) -> io::Result<Target> {
+/// the proxy resolves it (`rdns`), else the first address the client resolves (an
+/// IPv4 one for SOCKS4, which has no other).
+pub fn target(
+    kind: ProxyKind,
+    host: &str,
+    port: u16,
+    rdns: bool,
+    deadline: Instant,
+) -> io::Result<Target> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(Target::Addr(SocketAddr::new(ip, port)));
     }
     if rdns {
         return Ok(Target::Name(host.to_string(), port));
     }
-    Ok(Target::Addr(super::tcp::resolve(host, port, deadline)?[0]))
+    let addrs = super::tcp::resolve(host, port, deadline)?;
+    let pick = match kind {
+        ProxyKind::Socks4 => addrs.iter().find(|a| a.is_ipv4()).unwrap_or(&addrs[0]),
+        _ => &addrs[0],
+    };
+    Ok(Target::Addr(*pick))
 }
 
 /// Run `hs` on `stream` (connected to the proxy, non-blocking) until the tunnel is

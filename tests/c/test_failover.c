@@ -1,8 +1,8 @@
 /* Broker failover (mqttc_servers_set, mqttc_current_server) between private mosquitto
  * brokers that the tests kill and restart: the next broker at once after a lost
  * connection, the reconnect delay only after a whole round failed, each round starting
- * at the broker of the last CONNACK; with the loop thread and with an external loop
- * calling mqttc_reconnect. */
+ * at the broker of the last CONNACK, brokers that accept and drop at once making a
+ * round too; with the loop thread and with an external loop calling mqttc_reconnect. */
 #include "harness.h"
 
 /* The port of the broker the connection uses (-1: none). */
@@ -50,8 +50,11 @@ static void failover_with_the_loop_thread(void) {
     publish_through(c);
     CHECK_EQ(h_rec_count(&rec, H_EV_DISCONNECT), 1);
 
-    /* B dies while A is back: A at once. */
+    /* B dies while A is back: A at once. (B has been up longer than the reconnect
+     * delay: a connection dropped sooner still counts in the failed round, so that
+     * brokers accepting and dropping the client cannot make it reconnect unpaused.) */
     h_broker_restart(&a);
+    h_sleep_ms(4300);
     t0 = h_now_ms();
     h_broker_kill(&b);
     CHECK(h_rec_wait(&rec, H_EV_CONNECT, 3, NULL, 3000));
@@ -86,6 +89,59 @@ static void failover_with_the_loop_thread(void) {
 
 /* An external loop: after a lost connection, mqttc_reconnect goes to the next broker;
  * a failed attempt moves on too. */
+/* Two brokers that accept the client and drop it at once (a take-over by another
+ * client with the same id, every time): not a reconnect storm, the delay runs after
+ * each round. */
+static void flapping_brokers_still_wait(void) {
+    h_broker a, b;
+    h_broker_start(&a, false);
+    h_broker_start(&b, false);
+    h_rec rec;
+    h_rec_init(&rec);
+    char id[64];
+    h_client_id(id, "flap");
+    mqttc_client *c = mqttc_client_new(id, true, &rec, MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_TCP);
+    CHECK(c != NULL);
+    h_rec_attach(c, H_CB_BASIC);
+    CHECK_RC(mqttc_reconnect_delay_set(c, 2, 2), MQTTC_ERR_SUCCESS);
+    const char *hosts[] = {"127.0.0.1"};
+    int ports[] = {b.port};
+    CHECK_RC(mqttc_servers_set(c, hosts, ports, 1), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_connect_async(c, "127.0.0.1", a.port, 30, NULL), MQTTC_ERR_SUCCESS);
+    CHECK_RC(mqttc_loop_start(c), MQTTC_ERR_SUCCESS);
+    /* A thief with the same id on each broker, taking the session over each time the
+     * client comes back: the broker drops the client right after its CONNACK. */
+    int64_t t0 = h_now_ms();
+    int64_t end = t0 + 5000;
+    int rounds = 0;
+    while (h_now_ms() < end) {
+        int n = h_rec_count(&rec, H_EV_CONNECT);
+        if (n > rounds) {
+            rounds = n;
+            char host[64];
+            int port;
+            if (mqttc_current_server(c, host, sizeof host, &port) == MQTTC_ERR_SUCCESS) {
+                mqttc_client *thief = mqttc_client_new(id, true, NULL, MQTTC_PROTOCOL_V311, MQTTC_TRANSPORT_TCP);
+                CHECK(thief != NULL);
+                if (mqttc_connect(thief, "127.0.0.1", port, 30, NULL) == MQTTC_ERR_SUCCESS)
+                    for (int i = 0; i < 20; i++) mqttc_loop(thief, 10, 1);
+                mqttc_client_destroy(thief);
+            }
+        }
+        h_sleep_ms(5);
+    }
+    int connects = h_rec_count(&rec, H_EV_CONNECT);
+    h_log("%d connections accepted in 5 s", connects);
+    /* Without the rule: hundreds. With it: one round (2 brokers) per 2 s delay. */
+    CHECK_MSG(connects <= 8, "%d connections in 5 s: reconnecting without pause", connects);
+    CHECK_MSG(connects >= 2, "only %d connection(s)", connects);
+    mqttc_loop_stop(c, true);
+    mqttc_client_destroy(c);
+    h_rec_free(&rec);
+    h_broker_cleanup(&a);
+    h_broker_cleanup(&b);
+}
+
 static void failover_with_an_external_loop(void) {
     h_broker a, b;
     h_broker_start(&a, false);
@@ -154,6 +210,7 @@ static void servers_bad_arguments(void) {
 int main(int argc, char **argv) {
     static const h_case cases[] = {
         H_CASE(failover_with_the_loop_thread, 60),
+        H_CASE(flapping_brokers_still_wait, 30),
         H_CASE(failover_with_an_external_loop, 30),
         H_CASE(servers_bad_arguments, 20),
     };

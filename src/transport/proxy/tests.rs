@@ -114,6 +114,21 @@ fn socks5_with_user_name_and_password() {
 }
 
 #[test]
+fn socks5_user_without_password_offers_no_authentication() {
+    let h = Handshake::new(&cfg(ProxyKind::Socks5, Some("u"), None), name("b", 1)).unwrap();
+    assert_eq!(h.pending(), [5, 1, 0]);
+    let h = Handshake::new(&cfg(ProxyKind::Socks5, Some("u"), Some("")), name("b", 1)).unwrap();
+    assert_eq!(h.pending(), [5, 1, 0]);
+}
+
+#[test]
+fn http_host_names_cannot_inject_headers() {
+    for bad in ["b\r\nX-Evil: 1", "b c", "b\t"] {
+        assert!(Handshake::new(&cfg(ProxyKind::Http, None, None), name(bad, 1)).is_err());
+    }
+}
+
+#[test]
 fn socks5_refusals() {
     let mut h = Handshake::new(&cfg(ProxyKind::Socks5, None, None), name("b", 1)).unwrap();
     assert!(h
