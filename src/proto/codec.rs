@@ -164,6 +164,17 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
 
+    /// Consume the next byte if it is 0 (an empty property list, the common case).
+    pub(super) fn skip_zero(&mut self) -> bool {
+        match self.buf.split_first() {
+            Some((0, rest)) => {
+                self.buf = rest;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn u16(&mut self) -> Result<u16, ProtoError> {
         let b = self.take(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))

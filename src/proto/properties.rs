@@ -284,6 +284,10 @@ fn read_one<'a>(r: &mut Reader<'a>) -> Result<(&'static PropSpec, ValueRef<'a>),
 /// `place`: known identifier, well-formed value (malformed otherwise); allowed in
 /// `place`, not repeated unless multi-valued, value in range (protocol errors).
 pub(super) fn read_props<'a>(r: &mut Reader<'a>, place: Where) -> Result<PropsRef<'a>, ProtoError> {
+    // Most packets carry none: a single 0, on every incoming message.
+    if r.skip_zero() {
+        return Ok(PropsRef::default());
+    }
     let len = r.varint()?;
     let bytes = r.take(len)?;
     let mut inner = Reader::new(bytes);
