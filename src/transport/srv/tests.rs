@@ -190,9 +190,15 @@ fn parses_srv_answers() {
 /// back truncated (TC set, no records), so the client retries over TCP on the same
 /// port, where a listener answers in full.
 fn responder(records: Vec<(u16, u16, u16, String)>, truncate: bool) -> SocketAddr {
-    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = udp.local_addr().unwrap();
-    let tcp = std::net::TcpListener::bind(addr).unwrap();
+    // A free UDP port whose TCP twin is free too (a busy machine may hold it).
+    let (udp, addr, tcp) = (0..100)
+        .find_map(|_| {
+            let udp = UdpSocket::bind("127.0.0.1:0").ok()?;
+            let addr = udp.local_addr().ok()?;
+            let tcp = std::net::TcpListener::bind(addr).ok()?;
+            Some((udp, addr, tcp))
+        })
+        .expect("no UDP port with a free TCP twin on 127.0.0.1");
     let recs = records.clone();
     thread::spawn(move || {
         let mut buf = [0u8; 512];
