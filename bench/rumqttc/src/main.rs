@@ -25,6 +25,18 @@ fn cpu_seconds() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+/// The `lat` case's RESULT line from its round-trip times (microseconds).
+fn print_latency(count: usize, mut samples: Vec<f64>, cpu: f64) {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+    println!(
+        "RESULT msgs={count} p50={:.1} p99={:.1} max={:.1} cpu={cpu:.6}",
+        pct(0.50),
+        pct(0.99),
+        samples[samples.len() - 1]
+    );
+}
+
 fn usage() -> ! {
     eprintln!("usage: bench-rumqttc [async] pub0|pub1|pub2|recv|lat HOST PORT COUNT SIZE");
     std::process::exit(2);
@@ -173,16 +185,7 @@ fn main() {
                     }
                 }
             }
-            let cpu = cpu_seconds() - c0;
-            samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            let pct =
-                |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
-            println!(
-                "RESULT msgs={count} p50={:.1} p99={:.1} max={:.1} cpu={cpu:.6}",
-                pct(0.50),
-                pct(0.99),
-                samples[samples.len() - 1]
-            );
+            print_latency(count, samples, cpu_seconds() - c0);
         }
         _ => usage(),
     }
@@ -295,16 +298,7 @@ async fn run_async(case: &str, opts: MqttOptions, count: usize, size: usize) {
                     }
                 }
             }
-            let cpu = cpu_seconds() - c0;
-            samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            let pct =
-                |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
-            println!(
-                "RESULT msgs={count} p50={:.1} p99={:.1} max={:.1} cpu={cpu:.6}",
-                pct(0.50),
-                pct(0.99),
-                samples[samples.len() - 1]
-            );
+            print_latency(count, samples, cpu_seconds() - c0);
         }
         _ => usage(),
     }
