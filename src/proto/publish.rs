@@ -37,7 +37,7 @@ pub(super) fn read(
     }
     // MQTT-1.5.3-2 (no U+0000) and MQTT-3.3.2-2 (no wildcard in a topic name): a word
     // at a time, then byte by byte only to name what was found.
-    if has_nul_or_wildcard(topic.as_bytes()) {
+    if super::topic::has_nul_or_wildcard(topic.as_bytes()) {
         for &b in topic.as_bytes() {
             match b {
                 0 => return Err(ProtoError::NulInString),
@@ -63,28 +63,6 @@ pub(super) fn read(
         payload: r.rest(),
         properties,
     })
-}
-
-/// Whether `bytes` holds a 0, `+` or `#`, eight bytes per step.
-fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGHS: u64 = ONES << 7;
-    // Exact (no false positive or negative): some byte of `v` is zero.
-    let any_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    let mut words = bytes.chunks_exact(8);
-    for w in &mut words {
-        let v = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        if any_zero(v)
-            || any_zero(v ^ (ONES * u64::from(b'+')))
-            || any_zero(v ^ (ONES * u64::from(b'#')))
-        {
-            return true;
-        }
-    }
-    words
-        .remainder()
-        .iter()
-        .any(|&b| b == 0 || b == b'+' || b == b'#')
 }
 
 /// The MQTT 5 part of an outgoing PUBLISH: its properties, already encoded (without the
@@ -203,35 +181,4 @@ pub(super) fn write(p: &Publish, v5: bool, out: &mut Vec<u8>) -> Result<(), Prot
         p.pkid,
         Some(v),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_nul_or_wildcard;
-
-    #[test]
-    fn finds_nul_and_wildcards_at_every_position() {
-        let clean: Vec<u8> = (1..=255u8).filter(|&b| b != b'+' && b != b'#').collect();
-        for len in 0..40 {
-            let topic: Vec<u8> = clean
-                .iter()
-                .cycle()
-                .skip(len * 7)
-                .take(len)
-                .copied()
-                .collect();
-            assert!(!has_nul_or_wildcard(&topic), "{topic:?}");
-            for at in 0..len {
-                for bad in [0, b'+', b'#'] {
-                    let mut t = topic.clone();
-                    t[at] = bad;
-                    assert!(has_nul_or_wildcard(&t), "{bad} at {at} of {len}");
-                }
-            }
-        }
-        // Bytes next to the forbidden ones (borrows and carries in the word test).
-        for near in [1u8, 0x80, 0xff, b'*', b',', b'"', b'$'] {
-            assert!(!has_nul_or_wildcard(&[near; 23]), "{near}");
-        }
-    }
 }

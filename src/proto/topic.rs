@@ -8,7 +8,29 @@ use super::codec::MAX_FIELD_LEN;
 /// A topic name as PUBLISH carries it: non-empty (MQTT-4.7.3-1), no wildcard
 /// (MQTT-4.7.1-1), no U+0000 (MQTT-4.7.3-2), at most 65535 bytes (MQTT-4.7.3-3).
 pub fn valid_topic_name(topic: &str) -> bool {
-    !topic.is_empty() && topic.len() <= MAX_FIELD_LEN && !topic.bytes().any(forbidden_in_name)
+    !topic.is_empty() && topic.len() <= MAX_FIELD_LEN && !has_nul_or_wildcard(topic.as_bytes())
+}
+
+/// Whether `bytes` holds a 0, `+` or `#`, eight bytes per step.
+pub(crate) fn has_nul_or_wildcard(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    // Exact (no false positive or negative): some byte of `v` is zero.
+    let any_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let v = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        if any_zero(v)
+            || any_zero(v ^ (ONES * u64::from(b'+')))
+            || any_zero(v ^ (ONES * u64::from(b'#')))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b == 0 || b == b'+' || b == b'#')
 }
 
 /// A topic filter as SUBSCRIBE carries it: non-empty (MQTT-4.7.3-1), at most 65535
@@ -117,4 +139,35 @@ pub fn matches(filter: &str, topic: &str) -> bool {
 /// U+0000 (MQTT-4.7.3-2) and the wildcards (MQTT-4.7.1-1).
 fn forbidden_in_name(b: u8) -> bool {
     matches!(b, 0 | b'+' | b'#')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_or_wildcard;
+
+    #[test]
+    fn finds_nul_and_wildcards_at_every_position() {
+        let clean: Vec<u8> = (1..=255u8).filter(|&b| b != b'+' && b != b'#').collect();
+        for len in 0..40 {
+            let topic: Vec<u8> = clean
+                .iter()
+                .cycle()
+                .skip(len * 7)
+                .take(len)
+                .copied()
+                .collect();
+            assert!(!has_nul_or_wildcard(&topic), "{topic:?}");
+            for at in 0..len {
+                for bad in [0, b'+', b'#'] {
+                    let mut t = topic.clone();
+                    t[at] = bad;
+                    assert!(has_nul_or_wildcard(&t), "{bad} at {at} of {len}");
+                }
+            }
+        }
+        // Bytes next to the forbidden ones (borrows and carries in the word test).
+        for near in [1u8, 0x80, 0xff, b'*', b',', b'"', b'$'] {
+            assert!(!has_nul_or_wildcard(&[near; 23]), "{near}");
+        }
+    }
 }

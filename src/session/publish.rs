@@ -48,18 +48,23 @@ impl Session {
     ) -> Result<u16, (u16, Error)> {
         let fail = |e| Err((0, e));
         let v5 = self.v5();
-        if !v5 && !props.is_empty() {
-            return fail(Error::NotSupported);
-        }
-        if let Err(e) = props.check_allowed(IN_PUBLISH) {
-            return fail(Error::Property(explain(&e, IN_PUBLISH)));
-        }
-        if props.get(prop::SUBSCRIPTION_IDENTIFIER, 0).is_some() {
-            return fail(Error::Property(
-                "SubscriptionIdentifier is not allowed in a PUBLISH from a client".into(),
-            ));
-        }
-        let alias = props.int(prop::TOPIC_ALIAS).map(|a| a as u16);
+        // Most messages carry no properties: nothing of them to check then.
+        let alias = if props.is_empty() {
+            None
+        } else {
+            if !v5 {
+                return fail(Error::NotSupported);
+            }
+            if let Err(e) = props.check_allowed(IN_PUBLISH) {
+                return fail(Error::Property(explain(&e, IN_PUBLISH)));
+            }
+            if props.get(prop::SUBSCRIPTION_IDENTIFIER, 0).is_some() {
+                return fail(Error::Property(
+                    "SubscriptionIdentifier is not allowed in a PUBLISH from a client".into(),
+                ));
+            }
+            props.int(prop::TOPIC_ALIAS).map(|a| a as u16)
+        };
         let topic = match alias {
             Some(a) if a > self.out.aliases.max() => {
                 return fail(Error::Property(format!(
