@@ -8,7 +8,6 @@ use super::{conn, lock, Inner, Shared};
 use crate::error::Error;
 use crate::proto::QoS;
 use crate::session::{Inbox, Incoming};
-use std::time::Instant;
 
 /// Largest notification list kept for reuse by a thread (entries).
 const SPARE_NOTES_MAX: usize = 4096;
@@ -183,32 +182,21 @@ impl Shared {
     }
 
     pub fn reconnect(&self) -> Result<(), Error> {
-        let batch = {
-            let mut inner = lock(&self.inner);
+        self.with(|inner| {
             if inner.opts.host.is_none() {
                 return Err(Error::Inval);
             }
             inner.close(0, false);
             inner.want_connect = true;
             inner.user_disconnect = false;
-            inner.take_batch()
-        };
-        if let Some(batch) = batch {
-            self.deliver(batch);
-        }
+            Ok(())
+        })?;
         // paho 2's on_pre_connect, after what the old connection reported: on the
         // connecting thread and with no lock held, before anything of the attempt is
-        // read, so what it sets (credentials, proxy, servers) is this attempt's.
-        let batch = {
-            let mut inner = lock(&self.inner);
-            inner.notes.push(Notify::PreConnect);
-            inner.take_batch()
-        };
-        if let Some(batch) = batch {
-            self.deliver(batch);
-        }
-        let params = {
-            let mut inner = lock(&self.inner);
+        // read, so what it sets (credentials, proxy, servers) is this attempt's. A
+        // connection it opens itself gives way to this attempt's in `install`.
+        self.with(|inner| inner.notes.push(Notify::PreConnect));
+        let params = self.with(|inner| {
             let Some(host) = inner.opts.host.clone() else {
                 return Err(Error::Inval);
             };
@@ -218,19 +206,13 @@ impl Shared {
                     libc::ECANCELED,
                 )));
             }
-            // A connection the callback opened itself gives way to this attempt.
-            inner.close(0, false);
             inner.connecting += 1;
             // The failover entry this attempt goes to (entry 0: connect's own).
             let (_, host, port) = inner.servers.next(&host, inner.opts.port);
             let (host, mut opts) = (host.to_string(), inner.opts.clone());
             opts.port = port;
-            (host, opts, inner.disconnects)
-        };
-        let batch = lock(&self.inner).take_batch();
-        if let Some(batch) = batch {
-            self.deliver(batch);
-        }
+            Ok((host, opts, inner.disconnects))
+        })?;
         // DNS and TCP connect run without the lock, so other threads are not blocked.
         let result = conn::open(&params.0, &params.1);
         let r = self.with(|inner| {
@@ -245,9 +227,7 @@ impl Shared {
             match result {
                 Ok(conn) => {
                     inner.install(conn);
-                    inner
-                        .servers
-                        .opened(&params.0, params.1.port, Instant::now());
+                    inner.servers.opened(&params.0, params.1.port);
                     Ok(())
                 }
                 Err(e) => {

@@ -51,21 +51,14 @@ impl Servers {
     /// The entry the next attempt goes to: its index, and its host and port (`host`,
     /// `port`: entry 0's).
     pub fn next<'a>(&'a self, host: &'a str, port: u16) -> (usize, &'a str, u16) {
-        let i = self.current.min(self.count() - 1);
-        let (h, p) = self.entry(i, host, port);
-        (i, h, p)
-    }
-
-    /// Host and port of entry `i` (`host`, `port`: entry 0's).
-    pub fn entry<'a>(&'a self, i: usize, host: &'a str, port: u16) -> (&'a str, u16) {
-        match i.checked_sub(1).and_then(|j| self.extra.get(j)) {
-            Some((h, p)) => (h, *p),
-            None => (host, port),
+        match self.current.checked_sub(1).and_then(|j| self.extra.get(j)) {
+            Some((h, p)) => (self.current, h, *p),
+            None => (0, host, port),
         }
     }
 
     /// A connection to `host`:`port` (the current entry) is open.
-    pub fn opened(&mut self, host: &str, port: u16, _now: Instant) {
+    pub fn opened(&mut self, host: &str, port: u16) {
         self.connected = Some((host.to_string(), port));
         self.accepted_at = None;
     }
@@ -143,7 +136,7 @@ mod tests {
         assert!(!s.take_round_failed());
         assert_eq!(entries(&s), (1, "b".into(), 2));
         let t0 = Instant::now();
-        s.opened("b", 2, t0);
+        s.opened("b", 2);
         s.accepted(t0);
         assert_eq!(s.connected(), Some(("b", 2)));
         // Lost after a while: the next one at once, then the third, then a failed
@@ -175,12 +168,12 @@ mod tests {
         let t = Instant::now();
         let stable = Duration::from_secs(1);
         // a accepts and drops at once, b too: a failed round all the same.
-        s.opened("a", 1, t);
+        s.opened("a", 1);
         s.accepted(t);
         s.closed(t, stable);
         s.failed();
         assert!(!s.take_round_failed());
-        s.opened("b", 2, t);
+        s.opened("b", 2);
         s.accepted(t);
         s.closed(t + Duration::from_millis(10), stable);
         s.failed();

@@ -240,27 +240,21 @@ pub extern "C" fn mqttc_servers_set(
 ) -> c_int {
     ffi_body!(MQTTC_ERR_UNKNOWN, {
         let client = try_client!(c);
-        let Ok(n) = usize::try_from(count) else {
-            return MQTTC_ERR_INVAL;
+        let hosts = match count {
+            0 => Vec::new(),
+            _ => try_rc!(super::pubsub::filters(count, hosts)),
         };
-        if n > 0 && hosts.is_null() {
-            return MQTTC_ERR_INVAL;
-        }
-        let mut extra = Vec::with_capacity(n);
-        for i in 0..n {
-            // SAFETY: `hosts` holds `count` string pointers (API contract).
-            let entry = unsafe { *hosts.add(i) };
-            let host = try_str!(entry);
-            if host.is_empty() {
-                return MQTTC_ERR_INVAL;
-            }
-            let port = if ports.is_null() {
-                0
-            } else {
-                // SAFETY: `ports`, when not NULL, holds `count` ints (API contract).
-                unsafe { *ports.add(i) }
-            };
-            if port > 65535 {
+        let ports: &[c_int] = if ports.is_null() {
+            &[]
+        } else {
+            // SAFETY: `ports`, when not NULL, holds `count` ints (API contract);
+            // `filters` has checked that `count` is positive.
+            unsafe { std::slice::from_raw_parts(ports, hosts.len()) }
+        };
+        let mut extra = Vec::with_capacity(hosts.len());
+        for (i, host) in hosts.into_iter().enumerate() {
+            let port = ports.get(i).copied().unwrap_or(0);
+            if host.is_empty() || port > 65535 {
                 return MQTTC_ERR_INVAL;
             }
             extra.push((host.to_string(), super::client::port_arg(port)));

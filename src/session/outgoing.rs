@@ -242,21 +242,6 @@ impl OutStore {
         refuse: Refuse<'_>,
         refused: &mut Vec<(PacketId, u8)>,
     ) {
-        self.fill(now, quota, max_output, out, refuse, refused);
-        // Refusals leave empty slots.
-        self.compact();
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn fill(
-        &mut self,
-        now: Instant,
-        quota: usize,
-        max_output: usize,
-        out: &mut Output,
-        refuse: Refuse<'_>,
-        refused: &mut Vec<(PacketId, u8)>,
-    ) {
         if let Some(from) = self.resend_from {
             let mut next = from;
             let seqs: Vec<u64> = self.msgs.seqs(from, self.queue_start).collect();
@@ -282,6 +267,8 @@ impl OutStore {
             self.tidy_timeline();
             self.resend_from = (self.resend_pending > 0).then_some(next);
             if self.resend_pending > 0 {
+                // Refusals leave empty slots.
+                self.compact();
                 return;
             }
         }
@@ -313,6 +300,7 @@ impl OutStore {
             self.queue_start = seq + 1;
             self.inflight += 1;
         }
+        self.compact();
     }
 
     /// PUBACK (QoS 1) or PUBCOMP (QoS 2): the flow ends if `mid` is in state `expected`.
